@@ -1,0 +1,98 @@
+import mailbox
+from email.header import decode_header, make_header
+from pathlib import Path
+
+from flask import abort, current_app, redirect, render_template, request, url_for
+from flask_login import login_required, login_user, logout_user
+
+from portal.admin import bp
+from portal.admin.forms import LoginForm
+from portal.eligibility import REASONS
+from portal.extensions import login_manager
+from portal.programs import current_program
+from portal.seats import seats_left
+from portal.signups import count_requests_by_state, find_by_reference, pending_requests, stale_requests
+from portal.staff import authenticate, load_staff
+
+login_manager.login_view = "admin.login"
+login_manager.login_message = None
+login_manager.user_loader(load_staff)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    failed = False
+    if form.validate_on_submit():
+        staff = authenticate(form.email.data, form.password.data)
+        if staff is not None:
+            login_user(staff)
+            return redirect(_safe_next(request.args.get("next")))
+        failed = True
+    status = 401 if failed else 400 if form.errors else 200
+    return render_template("admin/login.html", form=form, failed=failed), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    return redirect(url_for("admin.login"))
+
+
+@bp.get("/")
+@login_required
+def queue():
+    search = request.args.get("q", "").strip() or None
+    program = current_program()
+    return render_template(
+        "admin/queue.html",
+        stale=stale_requests(search),
+        pending=pending_requests(search),
+        search=search or "",
+        counts=count_requests_by_state(),
+        seats_left=seats_left(program),
+        program=program,
+        sla_hours=current_app.config["ACTIVATION_SLA_HOURS"],
+    )
+
+
+@bp.get("/requests/<reference_code>")
+@login_required
+def request_detail(reference_code: str):
+    signup_request = find_by_reference(reference_code)
+    if signup_request is None:
+        abort(404)
+    return render_template("admin/request.html", signup=signup_request,
+                           reason=REASONS.get(signup_request.decision_reason, ""))
+
+
+@bp.get("/dev/mail")
+@login_required
+def dev_mail():
+    """Development only: the messages the local SMTP sink caught (404 when a real relay is set)."""
+    sink = current_app.config.get("MAIL_SINK_DIR")
+    if not sink:
+        abort(404)
+    messages = []
+    if Path(sink, "cur").is_dir():
+        box = mailbox.Maildir(sink, create=False)
+        messages = sorted(box, key=lambda message: message.get_date() or 0, reverse=True)[:50]
+    return render_template("admin/dev_mail.html", messages=[_readable(message) for message in messages])
+
+
+def _readable(message: mailbox.MaildirMessage) -> dict:
+    text = next((part for part in message.walk() if part.get_content_type() == "text/plain"), None)
+    return {
+        "to": message["To"],
+        "subject": str(make_header(decode_header(message["Subject"] or ""))),
+        "date": message["Date"],
+        "body": text.get_payload(decode=True).decode(text.get_content_charset() or "utf-8") if text else "",
+    }
+
+
+def _safe_next(target: str | None) -> str:
+    """Only follow `next` within /admin/, never to another site."""
+    if target and target.startswith("/admin/") and not target.startswith("//"):
+        return target
+    return url_for("admin.queue")

@@ -1,0 +1,17 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, StringField
+from wtforms.validators import InputRequired
+
+
+class StatusForm(FlaskForm):
+    reference_code = StringField(
+        _l("Reference code"),
+        description=_l("It is in the email we sent when you signed up, like K7MQ-4X2P."),
+        validators=[InputRequired(_l("Enter your reference code"))],
+    )
+    email = EmailField(
+        _l("Email address"),
+        description=_l("The one you signed up with."),
+        validators=[InputRequired(_l("Enter the email address you signed up with"))],
+    )

@@ -1,0 +1,64 @@
+"""Who qualifies, decided from the applicant's own answers (self-attestation) and the program's rules."""
+
+import enum
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+from portal.programs import EligibilityRules
+
+
+class Outcome(enum.StrEnum):
+    APPROVED = "approved"
+    DENIED = "denied"
+    NEEDS_REVIEW = "needs_review"
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: Outcome
+    reason: str
+
+
+#: Plain-words explanations, shown to the applicant and to staff.
+REASONS = {
+    "out_of_work": _l("You told us you are out of work."),
+    "layoff_notice": _l("You told us you have a notice that you will be laid off."),
+    "agency_staff": _l(
+        "Staff of the workforce agency cannot get a license through this program."
+    ),
+    "working_without_notice": _l(
+        "Right now licenses go to people who are out of work. People who are working qualify "
+        "only if they have a notice that they will be laid off."
+    ),
+    "underemployed_without_notice": _l(
+        "Right now licenses go to people who are out of work. People who work fewer hours or "
+        "earn less than they need qualify only if they have a notice that they will be laid off."
+    ),
+    "return_to_work_date": _l(
+        "You have a date to return to work. A staff member will look at your request."
+    ),
+    "status_not_covered": _l("A staff member will look at your request."),
+}
+
+_DENIAL_WITHOUT_NOTICE = {
+    "employed": "working_without_notice",
+    "underemployed": "underemployed_without_notice",
+}
+
+
+def decide_eligibility(
+    rules: EligibilityRules, *, employment_status: str, layoff_notice: bool, agency_staff: bool
+) -> Decision:
+    if agency_staff and rules.agency_staff_excluded:
+        return Decision(Outcome.DENIED, "agency_staff")
+    if employment_status in rules.eligible:
+        return Decision(Outcome.APPROVED, "out_of_work")
+    if employment_status in rules.eligible_with_layoff_notice:
+        if layoff_notice:
+            return Decision(Outcome.APPROVED, "layoff_notice")
+        return Decision(Outcome.DENIED, _DENIAL_WITHOUT_NOTICE.get(employment_status, "working_without_notice"))
+    if employment_status in rules.needs_review:
+        return Decision(Outcome.NEEDS_REVIEW, employment_status if employment_status in REASONS else "status_not_covered")
+    # A status the program's rules do not mention: a person decides, not the software.
+    return Decision(Outcome.NEEDS_REVIEW, "status_not_covered")

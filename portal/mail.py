@@ -1,0 +1,32 @@
+"""Flask-Mail with a connection timeout.
+
+Flask-Mail 0.10 opens `smtplib.SMTP(host, port)` with no timeout, so a stalled relay would hang
+a job forever (an open upstream issue). This subclass only adds the timeout; everything else is
+Flask-Mail's own code.
+"""
+
+import smtplib
+
+import flask_mail
+from flask import current_app
+
+
+class TimeoutConnection(flask_mail.Connection):
+    def configure_host(self) -> smtplib.SMTP:
+        timeout = current_app.config["MAIL_TIMEOUT_SECONDS"]
+        state = self.mail
+        if state.use_ssl:
+            host = smtplib.SMTP_SSL(state.server, state.port, timeout=timeout)
+        else:
+            host = smtplib.SMTP(state.server, state.port, timeout=timeout)
+        host.set_debuglevel(int(state.debug))
+        if state.use_tls:
+            host.starttls()
+        if state.username and state.password:
+            host.login(state.username, state.password)
+        return host
+
+
+class Mail(flask_mail.Mail):
+    def connect(self) -> TimeoutConnection:
+        return TimeoutConnection(current_app.extensions["mail"])

@@ -1,0 +1,199 @@
+"""The portal's tables. Models hold data and small helpers; the rules live in the services."""
+
+import enum
+from datetime import UTC, datetime
+
+from flask_babel import lazy_gettext as _l
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+
+
+def utcnow() -> datetime:
+    """Naive UTC, the one kind of timestamp we store (SQLite keeps no time zone)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class RequestState(enum.StrEnum):
+    SUBMITTED = "submitted"
+    NEEDS_REVIEW = "needs_review"
+    DENIED = "denied"
+    APPROVED = "approved"
+    WAITLISTED = "waitlisted"
+    INVITED = "invited"
+    ENROLLED = "enrolled"
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    REMOVED = "removed"
+    FAILED = "failed"
+
+    @property
+    def label(self) -> str:
+        return STATE_LABELS[self]
+
+
+STATE_LABELS = {
+    RequestState.SUBMITTED: _l("Submitted"),
+    RequestState.NEEDS_REVIEW: _l("Needs review"),
+    RequestState.DENIED: _l("Not eligible"),
+    RequestState.APPROVED: _l("Approved, waiting for activation"),
+    RequestState.WAITLISTED: _l("On the waitlist"),
+    RequestState.INVITED: _l("Invited"),
+    RequestState.ENROLLED: _l("Enrolled"),
+    RequestState.ACTIVE: _l("Active"),
+    RequestState.COMPLETED: _l("Completed"),
+    RequestState.REMOVED: _l("Removed"),
+    RequestState.FAILED: _l("Failed"),
+}
+
+#: Not yet invited: what the activation promise is about.
+PENDING_STATES = (
+    RequestState.SUBMITTED,
+    RequestState.NEEDS_REVIEW,
+    RequestState.APPROVED,
+    RequestState.WAITLISTED,
+    RequestState.FAILED,
+)
+#: A person may hold one open request per program; these states no longer count.
+CLOSED_STATES = (RequestState.DENIED, RequestState.REMOVED, RequestState.COMPLETED)
+_CLOSED_SQL = "state NOT IN ('denied', 'removed', 'completed')"
+
+
+class SignupRequest(db.Model):
+    __tablename__ = "signup_requests"
+    __table_args__ = (
+        # The database is the last guard against a double sign-up (a double tap, two tabs).
+        Index(
+            "uq_signup_requests_open_email",
+            "program",
+            "email",
+            unique=True,
+            postgresql_where=text(_CLOSED_SQL),
+            sqlite_where=text(_CLOSED_SQL),
+        ),
+        Index("ix_signup_requests_state_created", "state", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference_code: Mapped[str] = mapped_column(String(9), unique=True)
+    program: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(20), default=RequestState.SUBMITTED)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    zip_code: Mapped[str] = mapped_column(String(10))
+    preferred_language: Mapped[str] = mapped_column(String(5))
+    employment_status: Mapped[str] = mapped_column(String(30))
+    covid_related: Mapped[str] = mapped_column(String(10))
+    layoff_notice: Mapped[bool]
+    case_id: Mapped[str | None] = mapped_column(String(30))
+    agency_staff: Mapped[bool]
+    attested_at: Mapped[datetime]
+    #: Why the rules decided as they did (a code from portal.eligibility.REASONS).
+    decision_reason: Mapped[str | None] = mapped_column(String(40))
+    #: Why activation could not finish, in the words of whatever failed.
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    invited_at: Mapped[datetime | None]
+
+    events: Mapped[list["RequestEvent"]] = relationship(
+        back_populates="signup_request", order_by="RequestEvent.id", cascade="all, delete-orphan"
+    )
+    emails: Mapped[list["OutboundEmail"]] = relationship(
+        back_populates="signup_request", order_by="OutboundEmail.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def state_label(self) -> str:
+        return RequestState(self.state).label
+
+    def __repr__(self) -> str:
+        return f"<SignupRequest {self.reference_code} {self.state}>"
+
+
+class RequestEvent(db.Model):
+    """One change in a request's life: who did it (applicant, a job or a staff member) and why."""
+
+    __tablename__ = "request_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("signup_requests.id"), index=True)
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    #: "applicant", "eligibility rules", "activation job", "staff", ...
+    actor: Mapped[str] = mapped_column(String(40))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    signup_request: Mapped[SignupRequest] = relationship(back_populates="events")
+    staff: Mapped["StaffUser | None"] = relationship()
+
+
+class EmailStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboundEmail(db.Model):
+    """The outbox: one row per email the portal means to send.
+
+    The row, not the queue, says whether a message went out, so a job delivered twice sends once.
+    """
+
+    __tablename__ = "outbound_emails"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("signup_requests.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    #: One email per (kind, occasion); a second insert with the same key is refused.
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    status: Mapped[str] = mapped_column(String(10), default=EmailStatus.PENDING, index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_attempt_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+
+    signup_request: Mapped[SignupRequest] = relationship(back_populates="emails")
+
+
+class SeatPool(db.Model):
+    """How many license seats a program has handed out; the cap itself comes from configuration."""
+
+    __tablename__ = "seat_pools"
+
+    program: Mapped[str] = mapped_column(String(40), primary_key=True)
+    seats_taken: Mapped[int] = mapped_column(default=0)
+
+
+class StaffRole(enum.StrEnum):
+    HELPDESK = "helpdesk"
+    ADMIN = "admin"
+
+
+class StaffUser(UserMixin, db.Model):
+    __tablename__ = "staff_users"
+    __table_args__ = (UniqueConstraint("email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), default=StaffRole.HELPDESK)
+    is_enabled: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses sign-in to disabled accounts
+        return self.is_enabled

@@ -1,0 +1,109 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, RadioField, StringField, TelField
+from wtforms.validators import AnyOf, Email, InputRequired, Length, Optional, Regexp, StopValidation
+
+from portal.forms import YES_NO, normalize_phone
+from portal.programs import current_program
+
+LANGUAGE_CHOICES = [("en", "English"), ("es", "Español")]  # each in its own language, never translated
+
+EMPLOYMENT_CHOICES = [
+    ("laid_off", _l("I lost my job, was laid off, or was furloughed")),
+    ("unemployed", _l("I am not working and I am looking for work")),
+    ("return_to_work_date", _l("I am not working now, but I have a date to go back to work")),
+    ("underemployed", _l("I am working, but fewer hours or for less pay than I need")),
+    ("employed", _l("I am working")),
+]
+
+COVID_CHOICES = [("yes", _l("Yes")), ("no", _l("No")), ("not_sure", _l("Not sure"))]
+
+
+def _choice(choices, message):
+    """A radio group that must be answered with one of its own values, with our own message."""
+    return [InputRequired(message=message), AnyOf([value for value, _label in choices], message=message)]
+
+
+class SignupForm(FlaskForm):
+    first_name = StringField(
+        _l("First name"),
+        validators=[InputRequired(_l("Enter your first name")),
+                    Length(max=100, message=_l("First name must be 100 characters or fewer"))],
+    )
+    last_name = StringField(
+        _l("Last name"),
+        validators=[InputRequired(_l("Enter your last name")),
+                    Length(max=100, message=_l("Last name must be 100 characters or fewer"))],
+    )
+    email = EmailField(
+        _l("Email address"),
+        description=_l("We will send your license invitation to this address."),
+        validators=[
+            InputRequired(_l("Enter your email address")),
+            Length(max=254, message=_l("Email address must be 254 characters or fewer")),
+            Email(_l("Enter an email address in the correct format, like name@example.com"),
+                  check_deliverability=False),
+        ],
+    )
+    phone = TelField(
+        _l("Phone number (optional)"),
+        description=_l("So the help desk can call you if something goes wrong."),
+        validators=[Optional()],
+    )
+    zip_code = StringField(
+        _l("ZIP code"),
+        validators=[InputRequired(_l("Enter your ZIP code")),
+                    Regexp(r"^\d{5}(-\d{4})?$", message=_l("Enter a 5-digit ZIP code, like 12207"))],
+    )
+    preferred_language = RadioField(
+        _l("Which language should we write to you in?"),
+        choices=LANGUAGE_CHOICES,
+        validate_choice=False,
+        validators=_choice(LANGUAGE_CHOICES, _l("Choose the language for your emails")),
+    )
+    employment_status = RadioField(
+        _l("Which best describes your work today?"),
+        choices=EMPLOYMENT_CHOICES,
+        validate_choice=False,
+        validators=_choice(EMPLOYMENT_CHOICES, _l("Choose what best describes your work today")),
+    )
+    covid_related = RadioField(
+        _l("Is your job loss or lost work related to COVID-19?"),
+        choices=COVID_CHOICES,
+        validate_choice=False,
+        validators=_choice(COVID_CHOICES, _l("Tell us whether your lost work is related to COVID-19")),
+    )
+    layoff_notice = RadioField(
+        _l("Has your employer told you in writing that you will be laid off?"),
+        description=_l("This is called a layoff notice."),
+        choices=YES_NO,
+        validate_choice=False,
+        validators=_choice(YES_NO, _l("Tell us whether you have a layoff notice")),
+    )
+    case_id = StringField(
+        _l("Case number (optional)"),
+        validators=[Optional(),
+                    Regexp(r"^[A-Za-z0-9-]{1,20}$",
+                           message=_l("Enter the case number with letters and numbers only, up to 20"))],
+    )
+    agency_staff = RadioField(
+        _l("Do you work for the state labor department or a local workforce agency?"),
+        choices=YES_NO,
+        validate_choice=False,
+        validators=_choice(YES_NO, _l("Tell us whether you work for the workforce agency")),
+    )
+    attestation = BooleanField(
+        _l("I confirm that the answers I gave are true."),
+        validators=[InputRequired(_l("Confirm that your answers are true to send your request"))],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.case_id_name = current_program().case_id_name
+
+    def validate_phone(self, field):
+        if field.data:
+            normalized = normalize_phone(field.data)
+            if normalized is None:
+                raise StopValidation(_l("Enter a phone number with area code, like 518-555-0123"))
+            field.data = normalized

@@ -1,0 +1,74 @@
+from flask import current_app, g, redirect, render_template, session, url_for
+
+from portal.eligibility import REASONS
+from portal.i18n import browser_language
+from portal.models import RequestState
+from portal.programs import current_program
+from portal.public import bp
+from portal.public.forms import SignupForm
+from portal.signups import DuplicateSignup, SignupAnswers, create_signup, find_by_reference
+
+
+@bp.record_once
+def _register_root(state):
+    state.app.add_url_rule("/", "choose_language", choose_language)
+
+
+def choose_language():
+    """`/` sends a visitor to the language their browser asks for."""
+    return redirect(url_for("public.home", lang_code=browser_language()))
+
+
+@bp.get("/")
+def home():
+    return render_template("public/home.html", program=current_program(),
+                           sla_hours=current_app.config["ACTIVATION_SLA_HOURS"])
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+def signup():
+    form = SignupForm()
+    if not form.is_submitted():
+        form.preferred_language.data = form.preferred_language.data or g.lang_code
+    if form.validate_on_submit():
+        try:
+            signup_request = create_signup(_answers(form))
+        except DuplicateSignup:
+            return render_template("public/already_signed_up.html", email=form.email.data), 409
+        session["signup_reference"] = signup_request.reference_code
+        return redirect(url_for("public.signup_received"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("public/signup.html", form=form, program=current_program()), status
+
+
+@bp.get("/signup/received")
+def signup_received():
+    reference = session.get("signup_reference")
+    signup_request = find_by_reference(reference) if reference else None
+    if signup_request is None:
+        return redirect(url_for("public.signup"))
+    return render_template(
+        "public/received.html",
+        signup=signup_request,
+        denied=signup_request.state == RequestState.DENIED,
+        needs_review=signup_request.state == RequestState.NEEDS_REVIEW,
+        reason=REASONS.get(signup_request.decision_reason, ""),
+        program=current_program(),
+        sla_hours=current_app.config["ACTIVATION_SLA_HOURS"],
+    )
+
+
+def _answers(form: SignupForm) -> SignupAnswers:
+    return SignupAnswers(
+        first_name=form.first_name.data,
+        last_name=form.last_name.data,
+        email=form.email.data,
+        phone=form.phone.data,
+        zip_code=form.zip_code.data,
+        preferred_language=form.preferred_language.data,
+        employment_status=form.employment_status.data,
+        covid_related=form.covid_related.data,
+        layoff_notice=form.layoff_notice.data == "yes",
+        case_id=form.case_id.data,
+        agency_staff=form.agency_staff.data == "yes",
+    )

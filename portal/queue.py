@@ -1,0 +1,75 @@
+"""The RQ side as the web app sees it: one Redis connection, one queue, and enqueue helpers.
+
+Enqueueing never fails a sign-up. The database already holds the work; if Redis is down we log it
+and the periodic sweep (`jobs.sweep`) enqueues whatever is still waiting once Redis is back.
+Job ids are unique per piece of work, so the sweep never stacks a second copy behind the first.
+"""
+
+import logging
+
+from flask import current_app
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue
+from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.job import Job, JobStatus
+
+log = logging.getLogger(__name__)
+
+#: Jobs by dotted path: the job modules import the services, so the services cannot import them.
+ACTIVATE_REQUEST = "jobs.activation.activate_request"
+SEND_EMAIL = "jobs.email.send_email"
+
+_FINISHED_STATUSES = {JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED, JobStatus.FINISHED}
+
+
+def redis_connection() -> Redis:
+    connection = current_app.extensions.get("portal_redis")
+    if connection is None:
+        # Short timeouts: a sign-up must not hang because Redis is away.
+        connection = Redis.from_url(
+            current_app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=10, health_check_interval=30
+        )
+        current_app.extensions["portal_redis"] = connection
+    return connection
+
+
+def job_queue() -> Queue:
+    return Queue(current_app.config["RQ_QUEUE"], connection=redis_connection())
+
+
+def enqueue_activation(request_id: int) -> bool:
+    return _enqueue_once(ACTIVATE_REQUEST, f"activate-{request_id}", request_id)
+
+
+def enqueue_email_delivery(email_id: int) -> bool:
+    return _enqueue_once(SEND_EMAIL, f"email-{email_id}", email_id)
+
+
+def _enqueue_once(function: str, job_id: str, *args) -> bool:
+    """Enqueue unless the same job is already waiting or running. False when Redis is away."""
+    queue = job_queue()
+    try:
+        for _attempt in range(2):
+            try:
+                queue.enqueue(function, *args, job_id=job_id, unique=True, result_ttl=0, failure_ttl=7 * 24 * 3600)
+                return True
+            except DuplicateJobError:
+                if not _clear_finished_job(job_id, queue.connection):
+                    return True  # already queued, scheduled for a retry, or running
+        return True
+    except RedisError as error:
+        log.warning("Could not enqueue %s (%s); the sweep will pick it up", job_id, error)
+        return False
+
+
+def _clear_finished_job(job_id: str, connection: Redis) -> bool:
+    """Delete a finished or failed copy of a job so the work can be queued again."""
+    try:
+        job = Job.fetch(job_id, connection=connection)
+    except NoSuchJobError:
+        return True  # gone in between
+    if job.get_status() in _FINISHED_STATUSES:
+        job.delete()
+        return True
+    return False
