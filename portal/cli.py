@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from portal.extensions import db
@@ -18,6 +19,7 @@ def init_app(app: Flask) -> None:
 
 
 @click.command("create-staff")
+@with_appcontext
 @click.argument("email")
 @click.option("--role", type=click.Choice([role.value for role in StaffRole]), default=StaffRole.HELPDESK.value)
 @click.password_option(help="Asked for when not given (or set STAFF_PASSWORD).", envvar="STAFF_PASSWORD")
@@ -33,6 +35,7 @@ def create_staff_command(email: str, role: str, password: str) -> None:
 
 
 @click.command("dev-staff")
+@with_appcontext
 def dev_staff_command() -> None:
     """Create a development admin on first run and print its login (used by `make run`)."""
     from portal.staff import create_staff
@@ -49,6 +52,7 @@ def dev_staff_command() -> None:
 
 
 @click.command("sweep")
+@with_appcontext
 def sweep_command() -> None:
     """Enqueue every sign-up and email the database says is waiting."""
     from portal.sweep import enqueue_waiting_work
@@ -61,6 +65,7 @@ def sweep_command() -> None:
 
 
 @click.command("worker")
+@with_appcontext
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 def worker_command(burst: bool) -> None:
     """Run an RQ worker (with RQ's scheduler for delayed retries) for the portal's queue."""
@@ -74,6 +79,7 @@ def worker_command(burst: bool) -> None:
 
 
 @click.command("scheduler")
+@with_appcontext
 def scheduler_command() -> None:
     """Run the periodic jobs of jobs/schedule.py. Run exactly one of these."""
     from rq.cron import CronScheduler
@@ -87,6 +93,7 @@ def scheduler_command() -> None:
 
 
 @click.command("demo-data")
+@with_appcontext
 @click.argument("count", type=int)
 def demo_data_command(count: int) -> None:
     """Add COUNT realistic fake sign-up requests, spread over the last five days."""

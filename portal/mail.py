@@ -30,3 +30,18 @@ class TimeoutConnection(flask_mail.Connection):
 class Mail(flask_mail.Mail):
     def connect(self) -> TimeoutConnection:
         return TimeoutConnection(current_app.extensions["mail"])
+
+
+class Message(flask_mail.Message):
+    """Flask-Mail's message with the subject left to the modern email policy.
+
+    Flask-Mail pre-encodes a non-ASCII subject in RFC 2047 words of at most 76 characters, and the
+    SMTP policy then refolds them, splitting a word: "capacitación" reached mail clients as
+    "capacitaci ón". Setting the plain subject lets the policy encode and fold it correctly.
+    """
+
+    def _message(self):
+        message = super()._message()
+        del message["Subject"]
+        message["Subject"] = self.subject
+        return message

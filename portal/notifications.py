@@ -16,10 +16,10 @@ from datetime import timedelta
 from flask import current_app, render_template
 from flask_babel import force_locale, format_date
 from flask_babel import lazy_gettext as _l
-from flask_mail import Message
 from sqlalchemy import update
 
 from portal.extensions import db, mail
+from portal.mail import Message
 from portal.models import EmailStatus, OutboundEmail, RequestState, SignupRequest, utcnow
 from portal.programs import current_program
 

@@ -102,8 +102,5 @@ class SignupForm(FlaskForm):
         self.case_id_name = current_program().case_id_name
 
     def validate_phone(self, field):
-        if field.data:
-            normalized = normalize_phone(field.data)
-            if normalized is None:
-                raise StopValidation(_l("Enter a phone number with area code, like 518-555-0123"))
-            field.data = normalized
+        if field.data and normalize_phone(field.data) is None:
+            raise StopValidation(_l("Enter a phone number with area code, like 518-555-0123"))

@@ -1,6 +1,7 @@
 from flask import current_app, g, redirect, render_template, session, url_for
 
 from portal.eligibility import REASONS
+from portal.forms import normalize_phone
 from portal.i18n import browser_language
 from portal.models import RequestState
 from portal.programs import current_program
@@ -63,7 +64,7 @@ def _answers(form: SignupForm) -> SignupAnswers:
         first_name=form.first_name.data,
         last_name=form.last_name.data,
         email=form.email.data,
-        phone=form.phone.data,
+        phone=normalize_phone(form.phone.data) if form.phone.data else None,
         zip_code=form.zip_code.data,
         preferred_language=form.preferred_language.data,
         employment_status=form.employment_status.data,

@@ -1,0 +1,73 @@
+# Two commands matter: `make run` and `make test`. Both install whatever is missing first.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+# Tests run on SQLite and on this PostgreSQL; set it empty to run on SQLite only.
+TEST_POSTGRES_URL ?= postgresql://127.0.0.1:5432/test
+
+export PATH := $(abspath $(BIN)):$(PATH)
+export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
+export PORTAL_WEB_PORT := $(PORT)
+
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
+USWDS := portal/static/vendor/uswds/css/uswds.min.css
+
+.PHONY: run test install system-packages-run system-packages-test translations lint clean
+
+run: install system-packages-run
+	@mkdir -p instance/maildir
+	flask --app wsgi db upgrade
+	@flask --app wsgi dev-staff
+	@echo "Portal: http://127.0.0.1:$(PORT)/  (staff: http://127.0.0.1:$(PORT)/admin/, caught mail: /admin/dev/mail)"
+	@echo "Ctrl-C stops everything."
+	honcho -f Procfile.dev start web worker scheduler $(if $(REDIS_URL),,redis) $(if $(MAIL_SERVER),,mail)
+
+test: install system-packages-test
+	TEST_POSTGRES_URL="$(TEST_POSTGRES_URL)" pytest $(PYTEST_ARGS)
+
+install: $(VENV)/.installed $(USWDS) $(CATALOGS)
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev,test]'
+	@touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+# USWDS's CSS finds its fonts and images at ../fonts and ../img: copy the folders side by side.
+$(USWDS): node_modules/.package-lock.json
+	@mkdir -p portal/static/vendor/uswds
+	cp -r node_modules/@uswds/uswds/dist/{css,fonts,img,js} portal/static/vendor/uswds/
+	@touch $@
+
+%.mo: %.po $(VENV)/.installed
+	$(BIN)/pybabel compile -i $< -o $@
+
+# After changing user-facing text: extract, merge into es, translate, then commit the .po.
+translations: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --sort-by-file -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
+
+# Debian packages: installed with apt-get when missing (needs root, as on CI).
+define need
+	@command -v $(1) >/dev/null 2>&1 || { \
+	  echo "Installing Debian package $(2)…"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  ( $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(2) >/dev/null ) \
+	  || { echo "Could not install $(2). Install it (apt-get install $(2)) and run make again."; exit 1; }; }
+endef
+
+system-packages-run:
+	$(if $(REDIS_URL),,$(call need,redis-server,redis-server))
+
+system-packages-test:
+	$(call need,redis-server,redis-server)
+	$(call need,chromium,chromium)
+
+clean:
+	rm -rf $(VENV) node_modules portal/static/vendor $(CATALOGS)

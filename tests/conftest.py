@@ -1,0 +1,206 @@
+"""Fixtures over real services: Redis, an SMTP server (aiosmtpd), SQLite and PostgreSQL.
+
+Every test that takes `app` runs once on SQLite and once on PostgreSQL (TEST_POSTGRES_URL, which
+`make test` sets; empty means SQLite only). A run that was asked for PostgreSQL and cannot reach it
+fails: it never skips.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import time
+import uuid
+
+import pytest
+import sqlalchemy
+from flask_migrate import upgrade
+from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from rq import SimpleWorker
+
+from jobs.context import use_app
+from portal import create_app
+from portal.extensions import db
+from portal.queue import job_queue, redis_connection
+from tests.smtp import SmtpServer, free_port
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
+DATABASE_BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+TABLES = ["request_events", "outbound_emails", "signup_requests", "seat_pools", "staff_users"]
+
+
+# --- Redis ----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """The machine's Redis (database 15, emptied before each test), or one we start ourselves."""
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        Redis.from_url(url, socket_connect_timeout=1).ping()
+        yield url
+        return
+    except RedisConnectionError:
+        pass
+    if shutil.which("redis-server") is None:
+        pytest.fail(f"No Redis at {url} and no redis-server to start one (apt-get install redis-server)")
+    port = free_port()
+    process = subprocess.Popen(
+        ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/15"
+    _wait_for_redis(url)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def _wait_for_redis(url: str) -> None:
+    for _ in range(100):
+        try:
+            Redis.from_url(url).ping()
+            return
+        except RedisConnectionError:
+            time.sleep(0.05)
+    pytest.fail(f"Redis did not start at {url}")
+
+
+# --- SMTP -----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp(smtp_server):
+    smtp_server.reset()
+    return smtp_server
+
+
+# --- Databases ------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session", params=DATABASE_BACKENDS)
+def database_url(request, tmp_path_factory):
+    """A migrated, empty database for this run: an SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'portal.sqlite3'}"
+        _migrate(url)
+        yield url
+        return
+    schema = f"portal_test_{uuid.uuid4().hex[:12]}"
+    base = sqlalchemy.make_url(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        engine = sqlalchemy.create_engine(base, connect_args={"connect_timeout": 5})
+        with engine.begin() as connection:
+            connection.execute(sqlalchemy.text(f'CREATE SCHEMA "{schema}"'))
+    except sqlalchemy.exc.OperationalError as error:
+        pytest.fail(f"Asked for PostgreSQL at {POSTGRES_URL} but cannot reach it: {error}. "
+                    "Start it, or set TEST_POSTGRES_URL= to run on SQLite only.")
+    url = base.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    _migrate(url)
+    yield url
+    with engine.begin() as connection:
+        connection.execute(sqlalchemy.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
+
+
+def _migrate(url: str) -> None:
+    """Build the schema with the project's own migrations, as `make run` does."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+def settings_for(database_url: str, redis_url: str, smtp_port: int) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REDIS_URL": redis_url,
+        "RQ_QUEUE": "portal-test",
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": smtp_port,
+        "MAIL_TIMEOUT_SECONDS": 5,
+        "MAIL_SUPPRESS_SEND": False,  # Flask-Mail drops all mail when TESTING is on; we want it sent
+        "MAIL_SINK_DIR": None,
+        "PUBLIC_BASE_URL": "http://portal.test",
+        "PORTAL_PROGRAM": "ny",
+    }
+
+
+@pytest.fixture
+def app(database_url, redis_url, smtp):
+    app = create_app(settings_for(database_url, redis_url, smtp.port))
+    Redis.from_url(redis_url).flushdb()
+    use_app(app)
+    yield app
+    with app.app_context():
+        _empty_tables()
+        db.engine.dispose()
+    redis_connection_of(app).close()
+
+
+def redis_connection_of(app):
+    with app.app_context():
+        return redis_connection()
+
+
+def _empty_tables() -> None:
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(sqlalchemy.text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+    else:
+        for table in TABLES:
+            db.session.execute(sqlalchemy.text(f"DELETE FROM {table}"))
+    db.session.commit()
+
+
+@pytest.fixture
+def app_context(app):
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+# --- Jobs -----------------------------------------------------------------------------------
+
+@pytest.fixture
+def run_jobs(app):
+    """Run every job waiting in the portal's queue with a real RQ worker (in this process)."""
+
+    def run() -> None:
+        with app.app_context():
+            worker = SimpleWorker([job_queue()], connection=redis_connection())
+            worker.work(burst=True)
+
+    return run
+
+
+# --- Forms ----------------------------------------------------------------------------------
+
+CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(client, url: str) -> str:
+    """The CSRF token of the form at `url`, read the way a browser gets it."""
+    match = CSRF_PATTERN.search(client.get(url).get_data(as_text=True))
+    assert match, f"no CSRF token in {url}"
+    return match.group(1) or match.group(2)
+
+
+def post_form(client, url: str, data: dict, **kwargs):
+    return client.post(url, data={**data, "csrf_token": csrf_token(client, url)}, **kwargs)

@@ -1,0 +1,69 @@
+"""A real SMTP server for the tests (aiosmtpd) that records what it receives.
+
+`refuse_next(code, text)` makes it answer the next RCPT with that reply, to test failures.
+"""
+
+import email
+import socket
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.policy import default
+
+from aiosmtpd.controller import Controller
+
+
+@dataclass
+class RecordingHandler:
+    messages: list[EmailMessage] = field(default_factory=list)
+    rcpt_replies: list[str] = field(default_factory=list)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.rcpt_replies:
+            return self.rcpt_replies.pop(0)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content, policy=default))
+        return "250 Message accepted"
+
+
+class SmtpServer:
+    def __init__(self):
+        self.handler = RecordingHandler()
+        self.port = free_port()
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+
+    def start(self):
+        self.controller.start()
+
+    def stop(self):
+        self.controller.stop()
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        return self.handler.messages
+
+    def reset(self):
+        self.handler.messages.clear()
+        self.handler.rcpt_replies.clear()
+
+    def refuse_next(self, reply: str):
+        self.handler.rcpt_replies.append(reply)
+
+    def messages_to(self, address: str) -> list[EmailMessage]:
+        return [message for message in self.messages if message["To"] == address]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def text_body(message: EmailMessage) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def html_body(message: EmailMessage) -> str:
+    return message.get_body(preferencelist=("html",)).get_content()
