@@ -25,7 +25,8 @@ REASONS = {
     "out_of_work": _l("You told us you are out of work."),
     "layoff_notice": _l("You told us you have a notice that you will be laid off."),
     "agency_staff": _l(
-        "Staff of the workforce agency cannot get a license through this program."
+        "Staff of the state labor department and of local workforce agencies cannot get a license "
+        "through this program."
     ),
     "working_without_notice": _l(
         "Right now licenses go to people who are out of work. People who are working qualify "

@@ -67,12 +67,6 @@ class SignupForm(FlaskForm):
         validate_choice=False,
         validators=_choice(EMPLOYMENT_CHOICES, _l("Choose what best describes your work today")),
     )
-    covid_related = RadioField(
-        _l("Is your job loss or lost work related to COVID-19?"),
-        choices=COVID_CHOICES,
-        validate_choice=False,
-        validators=_choice(COVID_CHOICES, _l("Tell us whether your lost work is related to COVID-19")),
-    )
     layoff_notice = RadioField(
         _l("Has your employer told you in writing that you will be laid off?"),
         description=_l("This is called a layoff notice."),
@@ -80,17 +74,23 @@ class SignupForm(FlaskForm):
         validate_choice=False,
         validators=_choice(YES_NO, _l("Tell us whether you have a layoff notice")),
     )
+    covid_related = RadioField(
+        _l("Is your job loss or lost work related to COVID-19?"),
+        choices=COVID_CHOICES,
+        validate_choice=False,
+        validators=_choice(COVID_CHOICES, _l("Tell us whether your lost work is related to COVID-19")),
+    )
     case_id = StringField(
         _l("Case number (optional)"),
         validators=[Optional(),
                     Regexp(r"^[A-Za-z0-9-]{1,20}$",
-                           message=_l("Enter the case number with letters and numbers only, up to 20"))],
+                           message=_l("Use only letters, numbers and hyphens, up to 20 characters"))],
     )
     agency_staff = RadioField(
         _l("Do you work for the state labor department or a local workforce agency?"),
         choices=YES_NO,
         validate_choice=False,
-        validators=_choice(YES_NO, _l("Tell us whether you work for the workforce agency")),
+        validators=_choice(YES_NO, _l("Tell us whether you work for the state labor department or a local workforce agency")),
     )
     attestation = BooleanField(
         _l("I confirm that the answers I gave are true."),

@@ -36,7 +36,7 @@ def _reference_code(page: str) -> str:
     ("language", "heading", "invitation_subject", "invitation_phrase"),
     [
         ("en", "We received your request", "Your free training license is ready", "Join by"),
-        ("es", "Recibimos su solicitud", "Su licencia gratuita de capacitación está lista", "Únase antes del"),
+        ("es", "Recibimos su solicitud", "Su licencia gratuita de capacitación está lista", "Únase a más tardar el"),
     ],
 )
 def test_signup_ends_with_an_invitation_in_the_applicants_language(

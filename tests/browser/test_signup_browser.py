@@ -1,0 +1,158 @@
+"""The sign-up as a person on a phone does it: in a real browser, in Spanish, with and without JavaScript."""
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = PROJECT_ROOT / "test-results"  # git-ignored
+AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
+REFERENCE_CODE = re.compile(r"^[0-9A-Z]{4}-[0-9A-Z]{4}$")
+
+# Only what a report needs, so large axe results do not cross into Python.
+RUN_AXE = """() => axe.run().then(result => result.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map(n => n.target.join(" ")),
+})))"""
+
+
+def _screenshot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    path = SCREENSHOTS / name
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def _choose(page, input_id: str) -> None:
+    """USWDS hides the real radio or checkbox off-screen; a person taps its label."""
+    page.locator(f'label[for="{input_id}"]').click()
+
+
+def test_spanish_applicant_fills_the_form_and_sees_the_reference_code(live_server, page, smtp, run_jobs):
+    email = "lucia.ramirez@example.com"
+    page.goto(f"{live_server}/es/signup")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Inscríbase para obtener una licencia gratuita de capacitación")
+
+    page.get_by_label("Nombre", exact=True).fill("Lucía")
+    page.get_by_label("Apellidos", exact=True).fill("Ramírez Núñez")
+    page.get_by_label("Correo electrónico", exact=True).fill(email)
+    page.get_by_label("Número de teléfono (opcional)", exact=True).fill("518 555 0123")
+    page.get_by_label("Código postal (ZIP)", exact=True).fill("12207")
+    _choose(page, "preferred_language-1")  # Español
+    _choose(page, "employment_status-0")  # lost my job / laid off
+    _choose(page, "layoff_notice-1")  # no
+    _choose(page, "covid_related-0")  # yes
+    _choose(page, "agency_staff-1")  # no
+    _choose(page, "attestation")
+
+    expect(page.get_by_role("radio", name="Español")).to_be_checked()
+    expect(page.locator("#employment_status-0")).to_be_checked()
+    expect(page.get_by_role("checkbox", name="Confirmo que mis respuestas son verdaderas.")).to_be_checked()
+    _screenshot(page, "signup-es-filled.png")
+
+    page.get_by_role("button", name="Enviar mi solicitud").click()
+
+    expect(page).to_have_url(re.compile(r"/es/signup/received$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Recibimos su solicitud")
+    reference = page.locator(".portal-reference")
+    expect(reference).to_have_text(REFERENCE_CODE)
+    code = reference.inner_text().strip()
+    _screenshot(page, "signup-es-received.png")
+
+    run_jobs()
+    invitations = [m for m in smtp.messages_to(email)
+                   if m["Subject"] == "Su licencia gratuita de capacitación está lista"]
+    assert len(invitations) == 1, [m["Subject"] for m in smtp.messages]
+    assert code in invitations[0].get_body(preferencelist=("plain",)).get_content()
+
+
+def test_form_errors_work_without_javascript(live_server, browser, browser_context_args):
+    context = browser.new_context(**browser_context_args, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server}/en/signup")
+        page.get_by_label("First name", exact=True).fill("Maria")
+        page.get_by_role("button", name="Send my request").click()
+
+        summary = page.locator("[data-error-summary]")
+        expect(summary.get_by_role("heading")).to_have_text("There is a problem")
+        expect(page).to_have_title(re.compile(r"^Error:"))
+        links = summary.get_by_role("link")
+        expect(links.first).to_have_text("Enter your last name")
+        expect(summary.locator('a[href="#last_name"]')).to_be_visible()
+        expect(summary.locator('a[href="#employment_status-0"]')).to_have_text(
+            "Choose what best describes your work today")
+        expect(summary.locator('a[href="#attestation"]')).to_be_visible()
+        expect(summary.locator('a[href="#first_name"]')).to_have_count(0)
+
+        # Each error also sits at its field, and the field says so to screen readers.
+        expect(page.locator("#last_name-error")).to_contain_text("Enter your last name")
+        expect(page.get_by_label("Last name", exact=True)).to_have_attribute("aria-invalid", "true")
+        expect(page.locator("#email")).to_have_attribute("aria-describedby", "email-hint email-error")
+        expect(page.locator("#attestation-error")).to_contain_text("Confirm that your answers are true")
+
+        # What was typed is still there.
+        expect(page.get_by_label("First name", exact=True)).to_have_value("Maria")
+        expect(page.locator("#first_name-error")).to_have_count(0)
+        _screenshot(page, "signup-en-errors-no-js.png")
+    finally:
+        context.close()
+
+
+def _violations(page) -> list[dict]:
+    page.add_script_tag(path=str(AXE))
+    return page.evaluate(RUN_AXE)
+
+
+def _sideways_scrolling(page) -> list[str]:
+    """WCAG 1.4.10 (reflow): nothing on a phone-wide page should need scrolling sideways."""
+    wide, viewport = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    return [f"page is {wide}px wide in a {viewport}px window"] if wide > viewport else []
+
+
+def _serious(violations: list[dict]) -> list[str]:
+    return [f'{v["impact"]} {v["id"]}: {v["help"]} at {v["targets"]}'
+            for v in violations if v["impact"] in ("serious", "critical")]
+
+
+def _submit_empty_signup(page, live_server) -> None:
+    page.goto(f"{live_server}/en/signup")
+    page.get_by_role("button", name="Send my request").click()
+    expect(page.locator("[data-error-summary]")).to_be_visible()
+
+
+def test_pages_have_no_accessibility_violations(live_server, page, browser, browser_context_args):
+    found = {}
+    for path in ("/en/", "/es/", "/en/signup", "/es/signup", "/es/status", "/admin/login"):
+        page.goto(f"{live_server}{path}")
+        found[path] = _serious(_violations(page)) + _sideways_scrolling(page)
+
+    _submit_empty_signup(page, live_server)
+    found["/en/signup with errors"] = _serious(_violations(page)) + _sideways_scrolling(page)
+
+    # As a visitor without JavaScript sees it: the page's own script never runs.
+    context = browser.new_context(**browser_context_args)
+    context.route("**/portal.js", lambda route: route.abort())
+    try:
+        no_script_page = context.new_page()
+        _submit_empty_signup(no_script_page, live_server)
+        expect(no_script_page.locator("[data-error-summary]")).not_to_be_focused()
+        found["/en/signup with errors, without portal.js"] = _serious(_violations(no_script_page))
+    finally:
+        context.close()
+
+    problems = {path: violations for path, violations in found.items() if violations}
+    assert not problems, "\n".join(f"{path}:\n  " + "\n  ".join(v) for path, v in problems.items())
+
+
+def test_error_summary_takes_focus(live_server, page):
+    _submit_empty_signup(page, live_server)
+    summary = page.locator("[data-error-summary]")
+    expect(summary).to_be_focused()
+
+    summary.locator('a[href="#first_name"]').click()
+    expect(page.locator("#first_name")).to_be_focused()
