@@ -17,7 +17,7 @@ USWDS := portal/static/vendor/uswds/css/uswds.min.css
 .PHONY: run test install system-packages-run system-packages-test translations lint clean
 
 run: install system-packages-run
-	@mkdir -p instance/maildir
+	@mkdir -p instance/maildir/cur instance/maildir/new instance/maildir/tmp
 	flask --app wsgi db upgrade
 	@flask --app wsgi dev-staff
 	@echo "Portal: http://127.0.0.1:$(PORT)/  (staff: http://127.0.0.1:$(PORT)/admin/, caught mail: /admin/dev/mail)"
