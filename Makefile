@@ -25,6 +25,7 @@ run: install system-packages-run
 	honcho -f Procfile.dev start web worker scheduler $(if $(REDIS_URL),,redis) $(if $(MAIL_SERVER),,mail)
 
 test: install system-packages-test
+	ruff check portal jobs tests bench wsgi.py
 	TEST_POSTGRES_URL="$(TEST_POSTGRES_URL)" pytest $(PYTEST_ARGS)
 
 install: $(VENV)/.installed $(USWDS) $(CATALOGS)

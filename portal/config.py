@@ -57,7 +57,9 @@ def load_settings(instance_path: str) -> dict:
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER") or "Training Licenses <no-reply@localhost>",
         "MAIL_TIMEOUT_SECONDS": _integer("MAIL_TIMEOUT_SECONDS", 15),
         # Where the development SMTP sink keeps what it catches (read at /admin/dev/mail).
-        "MAIL_SINK_DIR": None if mail_server else os.environ.get("MAIL_SINK_DIR") or str(Path(instance_path) / "maildir"),
+        "MAIL_SINK_DIR": None if mail_server else (
+            os.environ.get("MAIL_SINK_DIR") or str(Path(instance_path) / "maildir")
+        ),
         "PORTAL_PROGRAM": os.environ.get("PORTAL_PROGRAM") or "ny",
         "ACTIVATION_SLA_HOURS": _integer("ACTIVATION_SLA_HOURS", 48),
         # The address printed in emails; links must work when a job renders them.

@@ -9,6 +9,7 @@ from faker import Faker
 from portal.extensions import db
 from portal.models import RequestEvent, RequestState, SignupRequest, utcnow
 from portal.programs import current_program
+from portal.seats import take_seat
 from portal.signups import new_reference_code
 
 _STATES = [
@@ -27,7 +28,7 @@ def add_demo_requests(count: int, progress: Callable[[int], None] = lambda _n: N
     fakers = {"en": Faker("en_US"), "es": Faker("es_MX")}
     for faker in fakers.values():
         faker.seed_instance(seed)
-    states, weights = zip(*_STATES)
+    states, weights = zip(*_STATES, strict=True)
     now = utcnow()
     for number in range(count):
         language = "es" if rng.random() < 0.3 else "en"
@@ -62,6 +63,8 @@ def add_demo_requests(count: int, progress: Callable[[int], None] = lambda _n: N
             signup.events.append(RequestEvent(from_state=RequestState.SUBMITTED, to_state=state, actor="demo data",
                                               created_at=created_at))
         db.session.add(signup)
+        if state == RequestState.INVITED and not take_seat(program):
+            signup.state = RequestState.WAITLISTED
         if number % 500 == 499:
             db.session.commit()
         progress(1)

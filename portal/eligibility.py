@@ -60,6 +60,7 @@ def decide_eligibility(
             return Decision(Outcome.APPROVED, "layoff_notice")
         return Decision(Outcome.DENIED, _DENIAL_WITHOUT_NOTICE.get(employment_status, "working_without_notice"))
     if employment_status in rules.needs_review:
-        return Decision(Outcome.NEEDS_REVIEW, employment_status if employment_status in REASONS else "status_not_covered")
+        reason = employment_status if employment_status in REASONS else "status_not_covered"
+        return Decision(Outcome.NEEDS_REVIEW, reason)
     # A status the program's rules do not mention: a person decides, not the software.
     return Decision(Outcome.NEEDS_REVIEW, "status_not_covered")

@@ -1,4 +1,4 @@
-from portal.models import StaffUser, SignupRequest
+from portal.models import SignupRequest, StaffUser
 from portal.staff import authenticate
 
 

@@ -19,9 +19,16 @@ EMPLOYMENT_CHOICES = [
 COVID_CHOICES = [("yes", _l("Yes")), ("no", _l("No")), ("not_sure", _l("Not sure"))]
 
 
-def _choice(choices, message):
-    """A radio group that must be answered with one of its own values, with our own message."""
-    return [InputRequired(message=message), AnyOf([value for value, _label in choices], message=message)]
+def radio_group(label, choices, message, description=""):
+    """A required radio group answered with one of its own values; `message` is our own error text
+    (WTForms' built-in "Not a valid choice" is neither plain nor translated)."""
+    return RadioField(
+        label,
+        choices=choices,
+        description=description,
+        validate_choice=False,
+        validators=[InputRequired(message=message), AnyOf([value for value, _label in choices], message=message)],
+    )
 
 
 class SignupForm(FlaskForm):
@@ -55,30 +62,26 @@ class SignupForm(FlaskForm):
         validators=[InputRequired(_l("Enter your ZIP code")),
                     Regexp(r"^\d{5}(-\d{4})?$", message=_l("Enter a 5-digit ZIP code, like 12207"))],
     )
-    preferred_language = RadioField(
+    preferred_language = radio_group(
         _l("Which language should we write to you in?"),
-        choices=LANGUAGE_CHOICES,
-        validate_choice=False,
-        validators=_choice(LANGUAGE_CHOICES, _l("Choose the language for your emails")),
+        LANGUAGE_CHOICES,
+        _l("Choose the language for your emails"),
     )
-    employment_status = RadioField(
+    employment_status = radio_group(
         _l("Which best describes your work today?"),
-        choices=EMPLOYMENT_CHOICES,
-        validate_choice=False,
-        validators=_choice(EMPLOYMENT_CHOICES, _l("Choose what best describes your work today")),
+        EMPLOYMENT_CHOICES,
+        _l("Choose what best describes your work today"),
     )
-    layoff_notice = RadioField(
+    layoff_notice = radio_group(
         _l("Has your employer told you in writing that you will be laid off?"),
+        YES_NO,
+        _l("Tell us whether you have a layoff notice"),
         description=_l("This is called a layoff notice."),
-        choices=YES_NO,
-        validate_choice=False,
-        validators=_choice(YES_NO, _l("Tell us whether you have a layoff notice")),
     )
-    covid_related = RadioField(
+    covid_related = radio_group(
         _l("Is your job loss or lost work related to COVID-19?"),
-        choices=COVID_CHOICES,
-        validate_choice=False,
-        validators=_choice(COVID_CHOICES, _l("Tell us whether your lost work is related to COVID-19")),
+        COVID_CHOICES,
+        _l("Tell us whether your lost work is related to COVID-19"),
     )
     case_id = StringField(
         _l("Case number (optional)"),
@@ -86,11 +89,10 @@ class SignupForm(FlaskForm):
                     Regexp(r"^[A-Za-z0-9-]{1,20}$",
                            message=_l("Use only letters, numbers and hyphens, up to 20 characters"))],
     )
-    agency_staff = RadioField(
+    agency_staff = radio_group(
         _l("Do you work for the state labor department or a local workforce agency?"),
-        choices=YES_NO,
-        validate_choice=False,
-        validators=_choice(YES_NO, _l("Tell us whether you work for the state labor department or a local workforce agency")),
+        YES_NO,
+        _l("Tell us whether you work for the state labor department or a local workforce agency"),
     )
     attestation = BooleanField(
         _l("I confirm that the answers I gave are true."),

@@ -3,7 +3,6 @@ import re
 
 import pytest
 
-from portal.extensions import db
 from portal.models import RequestState, SignupRequest
 from tests.conftest import post_form
 from tests.factories import FORM_DATA
