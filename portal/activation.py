@@ -2,12 +2,14 @@
 
 import enum
 import logging
+from datetime import timedelta
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 
 from portal import notifications, queue
 from portal.extensions import db
-from portal.models import RequestState, SignupRequest, utcnow
+from portal.models import RequestEvent, RequestState, SignupRequest, utcnow
 from portal.programs import current_program
 from portal.seats import take_seat
 from portal.signups import record_state_change
@@ -60,3 +62,41 @@ def activate_request(request_id: int, *, actor: str = "activation job") -> Activ
     queue.enqueue_email_delivery(invitation.id)
     log.info("Invited %s", signup.reference_code)
     return ActivationResult.INVITED
+
+
+class ResendResult(enum.StrEnum):
+    SENT = "sent"
+    TOO_SOON = "too soon"
+    LIMIT_REACHED = "limit reached"
+    NOT_INVITED = "not invited"
+
+
+#: An applicant may ask for the invitation again, but not faster than this, nor more often in all.
+RESEND_INTERVAL = timedelta(minutes=15)
+MAX_INVITATIONS = 5
+
+
+def send_invitation_again(request_id: int) -> ResendResult:
+    """Queue another copy of the invitation ("I never got it"), at most every 15 minutes.
+
+    The copy's idempotency key counts the copies, so a double tap that reaches two web processes
+    makes one copy: the second insert hits the unique key.
+    """
+    signup = db.session.get(SignupRequest, request_id)
+    if signup is None or signup.state != RequestState.INVITED:
+        return ResendResult.NOT_INVITED
+    invitations = [email for email in signup.emails if email.kind == "invitation"]
+    if len(invitations) >= MAX_INVITATIONS:
+        return ResendResult.LIMIT_REACHED
+    if invitations and invitations[-1].created_at > utcnow() - RESEND_INTERVAL:
+        return ResendResult.TOO_SOON
+    copy = notifications.queue_email(signup, "invitation", occasion=f"again-{len(invitations)}")
+    signup.events.append(RequestEvent(from_state=signup.state, to_state=signup.state, actor="applicant",
+                                      reason="asked for the invitation again"))
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return ResendResult.TOO_SOON
+    queue.enqueue_email_delivery(copy.id)
+    return ResendResult.SENT

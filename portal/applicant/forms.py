@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, StringField
+from wtforms import EmailField, HiddenField, StringField
 from wtforms.validators import InputRequired
 
 
@@ -15,3 +15,5 @@ class StatusForm(FlaskForm):
         description=_l("The one you signed up with."),
         validators=[InputRequired(_l("Enter the email address you signed up with"))],
     )
+    #: "resend" when the applicant asks for the invitation again from the status page.
+    action = HiddenField()

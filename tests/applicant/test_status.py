@@ -16,3 +16,41 @@ def test_status_does_not_reveal_requests_to_a_wrong_email(app, client):
     page = post_form(client, "/es/status", {"reference_code": code, "email": "otra@example.com"}).get_data(as_text=True)
     assert "No encontramos" in page
     assert "Su licencia" not in page and "Maria" not in page
+
+
+def _ask_again(client, code, email="maria.gonzalez@example.com"):
+    return post_form(client, "/en/status", {"reference_code": code, "email": email, "action": "resend"})
+
+
+def test_applicant_can_ask_for_the_invitation_again_but_not_every_minute(app, client, smtp, run_jobs):
+    from datetime import UTC, datetime, timedelta
+
+    import time_machine
+
+    from portal.models import RequestEvent
+
+    def invitations_sent():
+        return len([m for m in smtp.messages if m["Subject"] == "Your free training license is ready"])
+
+    with app.app_context():
+        code = make_signup().reference_code
+    run_jobs()
+    assert invitations_sent() == 1
+    # Minutes after the invitation went out: look in the spam folder first.
+    assert "Please wait 15 minutes" in _ask_again(client, code).get_data(as_text=True)
+
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=16)):
+        assert "We are sending the invitation again" in _ask_again(client, code).get_data(as_text=True)
+        assert "Please wait 15 minutes" in _ask_again(client, code).get_data(as_text=True)  # a double tap
+        run_jobs()
+    assert invitations_sent() == 2
+    with app.app_context():
+        assert RequestEvent.query.filter_by(reason="asked for the invitation again", actor="applicant").count() == 1
+
+
+def test_no_invitation_to_resend_before_activation(app, client, smtp):
+    with app.app_context():
+        code = make_signup(employment_status="return_to_work_date").reference_code
+    page = _ask_again(client, code).get_data(as_text=True)
+    assert "Send the invitation again" not in page and "sending the invitation again" not in page
+    assert "A staff member is looking at your request" in page
