@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, RadioField, StringField, TelField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, Email, InputRequired, Length, Optional, Regexp, StopValidation
 
 from portal.forms import YES_NO, normalize_phone
@@ -24,7 +25,7 @@ def radio_group(label, choices, message, description=""):
     (WTForms' built-in "Not a valid choice" is neither plain nor translated)."""
     return RadioField(
         label,
-        choices=choices,
+        choices=[SelectChoice(value, label) for value, label in choices],
         description=description,
         validate_choice=False,
         validators=[InputRequired(message=message), AnyOf([value for value, _label in choices], message=message)],
