@@ -7,7 +7,7 @@ from flask import Flask, jsonify
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
-from portal.config import load_settings
+from portal.config import DEVELOPMENT_SECRET_KEY, load_settings
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -21,6 +21,8 @@ def create_app(overrides: dict | None = None) -> Flask:
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    if app.config["SECRET_KEY"] == DEVELOPMENT_SECRET_KEY:
+        app.logger.warning("SECRET_KEY is not set: using the development key. Set it in production.")
 
     from portal import i18n
     from portal.extensions import babel, csrf, db, login_manager, mail, migrate

@@ -13,6 +13,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOCAL_REDIS_URL = "redis://127.0.0.1:6380/0"
 
 
+#: Signs sessions when SECRET_KEY is unset; fine on a laptop, never in production.
+DEVELOPMENT_SECRET_KEY = "dev-only-secret-key-change-me"
+
+
 def _flag(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
     if value is None or value == "":
@@ -43,7 +47,7 @@ def load_settings(instance_path: str) -> dict:
     """Read the environment once, when the app is built."""
     mail_server = os.environ.get("MAIL_SERVER") or None
     return {
-        "SECRET_KEY": os.environ.get("SECRET_KEY") or "dev-only-secret-key-change-me",
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or DEVELOPMENT_SECRET_KEY,
         "SQLALCHEMY_DATABASE_URI": database_url(os.environ.get("DATABASE_URL"), instance_path),
         "REDIS_URL": os.environ.get("REDIS_URL") or LOCAL_REDIS_URL,
         "RQ_QUEUE": os.environ.get("RQ_QUEUE") or "portal",

@@ -1,3 +1,5 @@
+import time
+
 from flask import current_app, g, redirect, render_template, session, url_for
 
 from portal.eligibility import REASONS
@@ -8,6 +10,9 @@ from portal.programs import current_program
 from portal.public import bp
 from portal.public.forms import SignupForm
 from portal.signups import DuplicateSignup, SignupAnswers, create_signup, find_by_reference
+
+#: How long the "we received your request" page shows the applicant's code and email.
+RECEIVED_PAGE_SECONDS = 30 * 60
 
 
 @bp.record_once
@@ -37,6 +42,7 @@ def signup():
         except DuplicateSignup:
             return render_template("public/already_signed_up.html", email=form.email.data), 409
         session["signup_reference"] = signup_request.reference_code
+        session["signup_time"] = time.time()
         return redirect(url_for("public.signup_received"))
     status = 400 if form.is_submitted() else 200
     return render_template("public/signup.html", form=form, program=current_program()), status
@@ -45,6 +51,8 @@ def signup():
 @bp.get("/signup/received")
 def signup_received():
     reference = session.get("signup_reference")
+    if reference and time.time() - session.get("signup_time", 0) > RECEIVED_PAGE_SECONDS:
+        reference = None  # a shared computer: the next person must not see this one's details
     signup_request = find_by_reference(reference) if reference else None
     if signup_request is None:
         return redirect(url_for("public.signup"))

@@ -147,3 +147,15 @@ def test_health_checks(client):
     assert client.get("/healthz").json == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json["database"] == ready.json["redis"] == "ok"
+
+
+def test_received_page_forgets_the_applicant_after_half_an_hour(client):
+    """Many applicants use a library computer: the next person must not see their code and email."""
+    from datetime import UTC, datetime, timedelta
+
+    import time_machine
+
+    post_form(client, "/en/signup", FORM_DATA)
+    assert FORM_DATA["email"] in client.get("/en/signup/received").get_data(as_text=True)
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=31)):
+        assert client.get("/en/signup/received").headers["Location"] == "/en/signup"
