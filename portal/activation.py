@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal import notifications, queue
 from portal.extensions import db
-from portal.models import RequestEvent, RequestState, SignupRequest, utcnow
+from portal.models import RequestState, SignupRequest, utcnow
 from portal.programs import current_program
 from portal.seats import take_seat
 from portal.signups import record_state_change
@@ -91,8 +91,7 @@ def send_invitation_again(request_id: int) -> ResendResult:
     if invitations and invitations[-1].created_at > utcnow() - RESEND_INTERVAL:
         return ResendResult.TOO_SOON
     copy = notifications.queue_email(signup, "invitation", occasion=f"again-{len(invitations)}")
-    signup.events.append(RequestEvent(from_state=signup.state, to_state=signup.state, actor="applicant",
-                                      reason="asked for the invitation again"))
+    record_state_change(signup, RequestState.INVITED, actor="applicant", reason="asked for the invitation again")
     try:
         db.session.commit()
     except IntegrityError:

@@ -143,12 +143,9 @@ def app(database_url, redis_url, smtp):
     with app.app_context():
         _empty_tables()
         db.engine.dispose()
-    redis_connection_of(app).close()
-
-
-def redis_connection_of(app):
-    with app.app_context():
-        return redis_connection()
+    connection = app.extensions.pop("portal_redis", None)
+    if connection is not None:
+        connection.close()
 
 
 def _empty_tables() -> None:

@@ -44,16 +44,13 @@ def logout():
 @login_required
 def queue():
     search = request.args.get("q", "").strip() or None
-    program = current_program()
     return render_template(
         "admin/queue.html",
         stale=stale_requests(search),
         pending=pending_requests(search),
         search=search or "",
         counts=count_requests_by_state(),
-        seats_left=seats_left(program),
-        program=program,
-        sla_hours=current_app.config["ACTIVATION_SLA_HOURS"],
+        seats_left=seats_left(current_program()),
     )
 
 

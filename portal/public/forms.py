@@ -25,10 +25,10 @@ def radio_group(label, choices, message, description=""):
     (WTForms' built-in "Not a valid choice" is neither plain nor translated)."""
     return RadioField(
         label,
-        choices=[SelectChoice(value, label) for value, label in choices],
+        choices=[SelectChoice(value, choice_label) for value, choice_label in choices],
         description=description,
         validate_choice=False,
-        validators=[InputRequired(message=message), AnyOf([value for value, _label in choices], message=message)],
+        validators=[InputRequired(message=message), AnyOf([value for value, _ in choices], message=message)],
     )
 
 

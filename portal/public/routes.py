@@ -1,12 +1,11 @@
 import time
 
-from flask import current_app, g, redirect, render_template, session, url_for
+from flask import g, redirect, render_template, session, url_for
 
 from portal.eligibility import REASONS
 from portal.forms import normalize_phone
 from portal.i18n import browser_language
 from portal.models import RequestState
-from portal.programs import current_program
 from portal.public import bp
 from portal.public.forms import SignupForm
 from portal.signups import DuplicateSignup, SignupAnswers, create_signup, find_by_reference
@@ -27,8 +26,7 @@ def choose_language():
 
 @bp.get("/")
 def home():
-    return render_template("public/home.html", program=current_program(),
-                           sla_hours=current_app.config["ACTIVATION_SLA_HOURS"])
+    return render_template("public/home.html")
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -45,7 +43,7 @@ def signup():
         session["signup_time"] = time.time()
         return redirect(url_for("public.signup_received"))
     status = 400 if form.is_submitted() else 200
-    return render_template("public/signup.html", form=form, program=current_program()), status
+    return render_template("public/signup.html", form=form), status
 
 
 @bp.get("/signup/received")
@@ -62,8 +60,6 @@ def signup_received():
         denied=signup_request.state == RequestState.DENIED,
         needs_review=signup_request.state == RequestState.NEEDS_REVIEW,
         reason=REASONS.get(signup_request.decision_reason, ""),
-        program=current_program(),
-        sla_hours=current_app.config["ACTIVATION_SLA_HOURS"],
     )
 
 

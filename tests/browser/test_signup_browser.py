@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from tests.smtp import text_body
+
 pytestmark = pytest.mark.browser
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -67,7 +69,7 @@ def test_spanish_applicant_fills_the_form_and_sees_the_reference_code(live_serve
     invitations = [m for m in smtp.messages_to(email)
                    if m["Subject"] == "Su licencia gratuita de capacitación está lista"]
     assert len(invitations) == 1, [m["Subject"] for m in smtp.messages]
-    assert code in invitations[0].get_body(preferencelist=("plain",)).get_content()
+    assert code in text_body(invitations[0])
 
 
 def test_form_errors_work_without_javascript(live_server, browser, browser_context_args):
