@@ -1,8 +1,13 @@
 """Every schedule of the portal, in one place.
 
-Periodic jobs run from one `flask --app wsgi scheduler` process (RQ's cron scheduler has no leader
-lock: run exactly one). Each periodic job works from what the database says is due, so a run
-missed while the scheduler was down is caught up by the next one, and a doubled run is harmless.
+Periodic jobs run from one `flask --app wsgi scheduler` process: RQ's own cron scheduler
+(`rq.cron`), which enqueues each job onto the portal's queue at its interval or cron time. It has
+no leader lock, so run exactly one; and since it does not catch up runs it missed while down,
+every periodic job works from what the database says is due: a missed run is made up by the next
+one, and a doubled run does nothing twice.
+
+The days behind reminders and removals are the program's (`[follow_up]` in its TOML file); the
+jobs below decide hourly which of them are due.
 """
 
 from dataclasses import dataclass
@@ -15,15 +20,39 @@ EMAIL_RETRY_INTERVALS = [10, 60, 5 * 60, 60 * 60, 4 * 60 * 60]
 @dataclass(frozen=True)
 class PeriodicJob:
     function: str
-    every_seconds: int
     why: str
+    every_seconds: int | None = None
+    #: Or a cron line, in the scheduler's local time (RQ reads cron strings as local time).
+    cron: str | None = None
+
+    @property
+    def when(self) -> str:
+        return f"every {self.every_seconds} s" if self.every_seconds else f"cron {self.cron}"
 
 
 PERIODIC_JOBS = [
     PeriodicJob(
         "jobs.sweep.sweep",
         every_seconds=60,
-        why="enqueue sign-ups and emails the database says are waiting (e.g. saved while Redis was down)",
+        why="enqueue sign-ups and emails the database says are waiting (saved while Redis was down, "
+            "or left by a killed worker); mark emails stuck in sending as failed",
+    ),
+    PeriodicJob(
+        "jobs.waitlist.promote_waitlist",
+        every_seconds=5 * 60,
+        why="give free seats to the oldest waiting requests (returned seats are handed over at once; "
+            "this catches a raised cap)",
+    ),
+    PeriodicJob(
+        "jobs.followup.send_due_follow_ups",
+        every_seconds=60 * 60,
+        why="reminders (invitation not accepted, join-by date near, inactivity) and removals "
+            "(never joined, inactive)",
+    ),
+    PeriodicJob(
+        "jobs.exports.export_provider_files",
+        cron="30 2 * * *",
+        why="the provider's daily file of newly invited learners, for every finished day not yet exported",
     ),
 ]
 
@@ -35,4 +64,5 @@ def register_schedule(scheduler, queue_name: str) -> None:
     for periodic in PERIODIC_JOBS:
         module_name, function_name = periodic.function.rsplit(".", 1)
         function = getattr(import_module(module_name), function_name)
-        scheduler.register(function, queue_name=queue_name, interval=periodic.every_seconds, result_ttl=600)
+        scheduler.register(function, queue_name=queue_name, interval=periodic.every_seconds, cron=periodic.cron,
+                           result_ttl=600)

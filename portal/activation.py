@@ -1,67 +1,201 @@
-"""Activation: an approved request takes a seat and is invited, or waits on the waitlist."""
+"""Activation: seats, invitations, the waitlist and removals.
+
+Seats move in four ways, each in one database transaction with the request's state change, its
+history row and its email:
+- `activate_request`: an approved request takes a free seat and is invited, or joins the waitlist;
+- `return_seat`: a request giving its seat back (removal, denial) hands it straight to the oldest
+  waiting request, so the waitlist is first come, first served;
+- `promote_waitlist`: seats that are free while people wait (the cap was raised) go to the oldest
+  waiting requests, on a schedule;
+- `remove_license`: an invited or enrolled person who never joined or stopped learning loses the
+  license; the seat goes back as above.
+
+Every claim on a request is a conditional UPDATE on its current state, so two workers (or a job
+delivered twice) never both act: the second finds nothing to do.
+"""
 
 import enum
 import logging
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 
-from portal import notifications, queue
+from portal import notifications
+from portal.clock import program_today
 from portal.extensions import db
 from portal.models import RequestState, SignupRequest, utcnow
-from portal.programs import current_program
-from portal.seats import take_seat
-from portal.signups import record_state_change
+from portal.programs import Program, current_program
+from portal.seats import put_seat_back, seats_left, take_seat
+from portal.signups import claim_request, record_state_change
 
 log = logging.getLogger(__name__)
 
 ACTIVATABLE_STATES = (RequestState.APPROVED, RequestState.WAITLISTED)
+#: States in which a person holds a license that can be taken back.
+LICENSED_STATES = (RequestState.INVITED, RequestState.ENROLLED, RequestState.ACTIVE)
 
 
 class ActivationResult(enum.StrEnum):
     INVITED = "invited"
     WAITLISTED = "waitlisted"
+    PROGRAM_CLOSED = "program closed"
     NOTHING_TO_DO = "nothing to do"
 
 
 def activate_request(request_id: int, *, actor: str = "activation job") -> ActivationResult:
-    """Invite one request if it is still waiting; safe to call any number of times.
+    """Invite one request if it is still waiting, or put it on the waitlist; safe to call again.
 
-    The state change is a conditional UPDATE, so of two workers handed the same request only one
-    moves it; the other finds nothing to do. Seat, state, history and the invitation's outbox row
-    commit together: a crash before the commit leaves the request as it was.
+    A crash before the commit leaves the request as it was (the seat UPDATE rolls back with it),
+    and the sweep queues it again.
     """
     signup = db.session.get(SignupRequest, request_id)
     if signup is None or signup.state not in ACTIVATABLE_STATES:
         return ActivationResult.NOTHING_TO_DO
     previous_state = signup.state
-    claimed = db.session.execute(
-        update(SignupRequest)
-        .where(SignupRequest.id == request_id, SignupRequest.state == previous_state)
-        .values(state=RequestState.INVITED, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not claimed:
+    if not claim_request(request_id, previous_state):
         db.session.rollback()
         return ActivationResult.NOTHING_TO_DO
 
     program = current_program()
-    if not take_seat(program):
-        if previous_state == RequestState.WAITLISTED:
-            db.session.rollback()  # still no seat; stay where we were
-            return ActivationResult.WAITLISTED
-        record_state_change(signup, RequestState.WAITLISTED, actor=actor, reason="no seats left")
+    if program_today() > program.issue_by:
+        _close(signup, program, actor)
         db.session.commit()
-        return ActivationResult.WAITLISTED
+        return ActivationResult.PROGRAM_CLOSED
+    # Someone waiting already was first: a newcomer does not jump the queue.
+    queue_jumping = previous_state == RequestState.APPROVED and _someone_waiting(program)
+    if not queue_jumping and take_seat(program):
+        invite(signup, program, actor=actor)
+        db.session.commit()
+        log.info("Invited %s", signup.reference_code)
+        return ActivationResult.INVITED
 
-    signup.invited_at = utcnow()
-    record_state_change(signup, RequestState.INVITED, actor=actor)
-    invitation = notifications.queue_email(signup, "invitation")
+    if previous_state == RequestState.WAITLISTED:
+        db.session.rollback()  # still no seat: stay where we were
+        return ActivationResult.WAITLISTED
+    record_state_change(signup, RequestState.WAITLISTED, actor=actor, reason="no seats left")
+    notifications.queue_email(signup, "waitlisted")
     db.session.commit()
-    queue.enqueue_email_delivery(invitation.id)
-    log.info("Invited %s", signup.reference_code)
-    return ActivationResult.INVITED
+    return ActivationResult.WAITLISTED
+
+
+def invite(signup: SignupRequest, program: Program, *, actor: str, reason: str | None = None) -> None:
+    """Give a claimed request its seat and its invitation (the caller has taken the seat)."""
+    returning = _was_removed_before(signup)
+    signup.holds_seat = True
+    signup.invited_at = utcnow()
+    signup.enroll_by = program.enroll_by_for(program_today())
+    signup.failure_reason = None
+    record_state_change(signup, RequestState.INVITED, actor=actor, reason=reason)
+    notifications.queue_email(signup, "reenrolment" if returning else "invitation")
+
+
+def promote_waitlist(*, actor: str = "waitlist job") -> int:
+    """Give free seats to the oldest waiting requests; how many were invited."""
+    program = current_program()
+    if program_today() > program.issue_by:
+        return 0
+    promoted = 0
+    while seats_left(program) > 0:
+        if not take_seat(program):
+            break
+        candidate = _claim_oldest_waiting(program)
+        if candidate is None:
+            db.session.rollback()  # gives the seat back
+            break
+        invite(candidate, program, actor=actor, reason="a seat came free")
+        db.session.commit()
+        promoted += 1
+    db.session.rollback()
+    return promoted
+
+
+def return_seat(signup: SignupRequest, *, actor: str) -> SignupRequest | None:
+    """Give back the seat `signup` holds, in the caller's transaction; the request it went to.
+
+    The seat goes straight to the oldest waiting request; only when nobody waits does the pool
+    count go down. Clearing `holds_seat` is conditional, so a seat is returned once.
+    """
+    released = db.session.execute(
+        update(SignupRequest)
+        .where(SignupRequest.id == signup.id, SignupRequest.holds_seat.is_(True))
+        .values(holds_seat=False)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    signup.holds_seat = False
+    if not released:
+        return None
+    program = current_program()
+    next_in_line = _claim_oldest_waiting(program) if program_today() <= program.issue_by else None
+    if next_in_line is None:
+        put_seat_back(program)
+        return None
+    invite(next_in_line, program, actor=actor, reason=f"seat returned by {signup.reference_code}")
+    return next_in_line
+
+
+class RemovalResult(enum.StrEnum):
+    REMOVED = "removed"
+    NOTHING_TO_DO = "nothing to do"
+
+
+def remove_license(request_id: int, *, reason: str, actor: str) -> RemovalResult:
+    """Take a license back ("not_accepted" or "inactive"): tell the person, free the seat.
+
+    The person may sign up again (re-enrolment): a removed request no longer blocks the email.
+    """
+    signup = db.session.get(SignupRequest, request_id)
+    if signup is None or signup.state not in LICENSED_STATES:
+        return RemovalResult.NOTHING_TO_DO
+    if not claim_request(request_id, signup.state):
+        db.session.rollback()
+        return RemovalResult.NOTHING_TO_DO
+    signup.removed_at = utcnow()
+    signup.removal_reason = reason
+    record_state_change(signup, RequestState.REMOVED, actor=actor, reason=reason)
+    notifications.queue_email(signup, "removal")
+    return_seat(signup, actor=actor)
+    db.session.commit()
+    log.info("Removed %s (%s)", signup.reference_code, reason)
+    return RemovalResult.REMOVED
+
+
+def _claim_oldest_waiting(program: Program) -> SignupRequest | None:
+    """Claim the longest-waiting request of the program (first come, first served)."""
+    waiting = db.session.scalars(
+        select(SignupRequest.id)
+        .where(SignupRequest.program == program.code, SignupRequest.state == RequestState.WAITLISTED)
+        .order_by(SignupRequest.created_at, SignupRequest.id)
+        .limit(20)
+    ).all()
+    for candidate_id in waiting:
+        if claim_request(candidate_id, RequestState.WAITLISTED):
+            candidate = db.session.get(SignupRequest, candidate_id)
+            db.session.refresh(candidate)
+            return candidate
+    return None
+
+
+def _someone_waiting(program: Program) -> bool:
+    return bool(db.session.scalar(select(exists().where(
+        SignupRequest.program == program.code, SignupRequest.state == RequestState.WAITLISTED))))
+
+
+def _was_removed_before(signup: SignupRequest) -> bool:
+    """A re-enrolment: this person lost an earlier license of the program and signed up again."""
+    return bool(db.session.scalar(select(exists().where(
+        SignupRequest.program == signup.program,
+        SignupRequest.email == signup.email,
+        SignupRequest.id != signup.id,
+        SignupRequest.state == RequestState.REMOVED,
+    ))))
+
+
+def _close(signup: SignupRequest, program: Program, actor: str) -> None:
+    """The program stopped issuing licenses before this request's turn came."""
+    signup.decision_reason = "program_closed"
+    record_state_change(signup, RequestState.DENIED, actor=actor, reason="program_closed")
+    notifications.queue_email(signup, "not_eligible")
 
 
 class ResendResult(enum.StrEnum):
@@ -85,17 +219,17 @@ def send_invitation_again(request_id: int) -> ResendResult:
     signup = db.session.get(SignupRequest, request_id)
     if signup is None or signup.state != RequestState.INVITED:
         return ResendResult.NOT_INVITED
-    invitations = [email for email in signup.emails if email.kind == "invitation"]
+    invitations = [email for email in signup.emails if email.kind in notifications.INVITATION_KINDS]
     if len(invitations) >= MAX_INVITATIONS:
         return ResendResult.LIMIT_REACHED
     if invitations and invitations[-1].created_at > utcnow() - RESEND_INTERVAL:
         return ResendResult.TOO_SOON
-    copy = notifications.queue_email(signup, "invitation", occasion=f"again-{len(invitations)}")
+    kind = invitations[0].kind if invitations else "invitation"
+    notifications.queue_email(signup, kind, occasion=f"again-{len(invitations)}")
     record_state_change(signup, RequestState.INVITED, actor="applicant", reason="asked for the invitation again")
     try:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
         return ResendResult.TOO_SOON
-    queue.enqueue_email_delivery(copy.id)
     return ResendResult.SENT

@@ -40,6 +40,7 @@ REASONS = {
         "You have a date to return to work. A staff member will look at your request."
     ),
     "status_not_covered": _l("A staff member will look at your request."),
+    "program_closed": _l("The program has stopped giving out new licenses."),
 }
 
 _DENIAL_WITHOUT_NOTICE = {

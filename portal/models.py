@@ -1,11 +1,11 @@
 """The portal's tables. Models hold data and small helpers; the rules live in the services."""
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -99,6 +99,18 @@ class SignupRequest(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     invited_at: Mapped[datetime | None]
+    #: Last day to accept the invitation, fixed when it is issued (program dates may change later).
+    enroll_by: Mapped[date | None]
+    #: True while this request holds one of the program's seats; cleared once, when the seat returns.
+    holds_seat: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: What the provider's activity report last said.
+    enrolled_at: Mapped[datetime | None]
+    last_activity_at: Mapped[datetime | None]
+    progress_percent: Mapped[int | None]
+    completed_at: Mapped[datetime | None]
+    removed_at: Mapped[datetime | None]
+    #: Why the license was taken back: "not_accepted" (never joined) or "inactive".
+    removal_reason: Mapped[str | None] = mapped_column(String(20))
 
     events: Mapped[list["RequestEvent"]] = relationship(
         back_populates="signup_request", order_by="RequestEvent.id", cascade="all, delete-orphan"
@@ -197,3 +209,25 @@ class StaffUser(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses sign-in to disabled accounts
         return self.is_enabled
+
+
+class ExportFile(db.Model):
+    """A file made for someone outside the portal (the provider, the case-management system).
+
+    Kept in the database so that any web process can offer it for download, and so that making
+    the same file again replaces it instead of adding a second one.
+    """
+
+    __tablename__ = "export_files"
+    __table_args__ = (UniqueConstraint("filename"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: "provider" or "case_report".
+    kind: Mapped[str] = mapped_column(String(20))
+    filename: Mapped[str] = mapped_column(String(120))
+    period_start: Mapped[date]
+    period_end: Mapped[date]
+    row_count: Mapped[int]
+    content: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

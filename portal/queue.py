@@ -13,6 +13,7 @@ from redis.exceptions import RedisError
 from rq import Queue
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
+from rq.registry import StartedJobRegistry
 
 log = logging.getLogger(__name__)
 
@@ -73,3 +74,13 @@ def _clear_finished_job(job_id: str, connection: Redis) -> bool:
         job.delete()
         return True
     return False
+
+
+def recover_abandoned_jobs() -> None:
+    """Let RQ move jobs whose worker died (SIGKILL, lost machine) out of "started".
+
+    RQ's own registry cleanup, which workers otherwise run only every few minutes: a job whose
+    heartbeat expired becomes failed, so its work can be enqueued again (the database says whether
+    it is still to do). Raises RedisError when Redis is away.
+    """
+    StartedJobRegistry(queue=job_queue()).cleanup()

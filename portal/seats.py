@@ -1,7 +1,8 @@
 """The program's pool of license seats.
 
 Taking a seat is one conditional UPDATE, so however many workers race on one PostgreSQL the count
-never passes the cap (each UPDATE re-reads the row it waited for).
+never passes the cap (each UPDATE re-reads the row it waited for). Which request holds a seat is
+on the request itself (`holds_seat`), so a seat is given back exactly once.
 """
 
 from sqlalchemy import select, update
@@ -26,6 +27,16 @@ def take_seat(program: Program) -> bool:
         if not _ensure_pool(program):
             return False
     return False
+
+
+def put_seat_back(program: Program) -> None:
+    """Return one seat to the pool, in the caller's transaction (nobody was waiting for it)."""
+    db.session.execute(
+        update(SeatPool)
+        .where(SeatPool.program == program.code, SeatPool.seats_taken > 0)
+        .values(seats_taken=SeatPool.seats_taken - 1)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def seats_taken(program: Program) -> int:

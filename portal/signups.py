@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal import notifications, queue
+from portal.clock import program_today
 from portal.eligibility import Decision, Outcome, decide_eligibility
 from portal.extensions import db
 from portal.models import (
@@ -80,22 +81,42 @@ def record_state_change(
     signup.state = new_state
 
 
+def claim_request(request_id: int, expected_state: str) -> bool:
+    """Lock a request for this transaction if it is still in `expected_state`.
+
+    On PostgreSQL a second claimer waits for our commit, then re-reads the state and finds it
+    changed; on SQLite the write lock does the same. So of two workers (or a job delivered twice)
+    only one acts.
+    """
+    return bool(
+        db.session.execute(
+            update(SignupRequest)
+            .where(SignupRequest.id == request_id, SignupRequest.state == expected_state)
+            .values(updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    )
+
+
 def create_signup(answers: SignupAnswers) -> SignupRequest:
     """Save a sign-up with its eligibility decision, then hand activation to the queue.
 
-    The row is committed before anything is enqueued: if Redis is down the sign-up still stands and
-    the periodic sweep enqueues it later.
+    The row is committed before anything is enqueued (its email goes to RQ on commit): if Redis is
+    down the sign-up still stands and the periodic sweep enqueues it later.
     """
     program = current_program()
     email = normalize_email(answers.email)
     if open_request_for_email(program.code, email) is not None:
         raise DuplicateSignup(email)
-    decision = decide_eligibility(
-        program.eligibility,
-        employment_status=answers.employment_status,
-        layoff_notice=answers.layoff_notice,
-        agency_staff=answers.agency_staff,
-    )
+    if program_today() > program.issue_by:
+        decision = Decision(Outcome.DENIED, "program_closed")
+    else:
+        decision = decide_eligibility(
+            program.eligibility,
+            employment_status=answers.employment_status,
+            layoff_notice=answers.layoff_notice,
+            agency_staff=answers.agency_staff,
+        )
     for _attempt in range(5):
         signup = _build_signup(answers, email, program.code, decision)
         try:
@@ -109,8 +130,6 @@ def create_signup(answers: SignupAnswers) -> SignupRequest:
     else:  # pragma: no cover - five collisions in a row means the alphabet is broken
         raise RuntimeError("Could not draw a free reference code")
 
-    for email_row in signup.emails:
-        queue.enqueue_email_delivery(email_row.id)
     if signup.state == RequestState.APPROVED:
         queue.enqueue_activation(signup.id)
     return signup
@@ -137,7 +156,9 @@ def _build_signup(answers: SignupAnswers, email: str, program_code: str, decisio
     db.session.add(signup)
     record_state_change(signup, RequestState.SUBMITTED, actor="applicant")
     record_state_change(signup, RequestState(decision.outcome), actor="eligibility rules", reason=decision.reason)
-    if decision.outcome in (Outcome.APPROVED, Outcome.NEEDS_REVIEW):
+    if decision.outcome == Outcome.DENIED:
+        notifications.queue_email(signup, "not_eligible")
+    else:
         notifications.queue_email(signup, "confirmation")
     return signup
 

@@ -1,19 +1,24 @@
 """The sweep: enqueue whatever the database says is waiting.
 
 Redis is only the executor. A sign-up saved while Redis was down, a job lost with a flushed Redis,
-an email whose job vanished: the database still says they wait, and the sweep queues them again.
-Running it often, or twice at once, is harmless: job ids are unique and jobs are idempotent.
+a job whose worker was killed, an email whose job vanished: the database still says they wait,
+and the sweep queues them again. Running it often, or twice at once, is harmless: job ids are
+unique and jobs are idempotent. (Waiting-list requests are not the sweep's: `promote_waitlist`
+hands out free seats in order.)
 """
 
+import logging
 from dataclasses import dataclass
 
+from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from portal import queue
 from portal.extensions import db
 from portal.models import EmailStatus, OutboundEmail, RequestState, SignupRequest
-from portal.programs import current_program
-from portal.seats import seats_left
+from portal.notifications import fail_stuck_emails
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -21,19 +26,23 @@ class SweepReport:
     activations: int
     emails: int
     not_enqueued: int
+    stuck_emails: int = 0
 
 
 def enqueue_waiting_work() -> SweepReport:
-    waiting_states = [RequestState.APPROVED]
-    if seats_left(current_program()) > 0:
-        waiting_states.append(RequestState.WAITLISTED)
+    stuck_emails = fail_stuck_emails()
     request_ids = db.session.scalars(
-        select(SignupRequest.id).where(SignupRequest.state.in_(waiting_states)).order_by(SignupRequest.id)
+        select(SignupRequest.id).where(SignupRequest.state == RequestState.APPROVED).order_by(SignupRequest.id)
     ).all()
     email_ids = db.session.scalars(
         select(OutboundEmail.id).where(OutboundEmail.status == EmailStatus.PENDING).order_by(OutboundEmail.id)
     ).all()
     db.session.rollback()  # end the read transaction before talking to Redis
+    try:
+        queue.recover_abandoned_jobs()
+    except RedisError as error:
+        log.warning("Could not check for abandoned jobs (%s)", error)
     failures = sum(not queue.enqueue_activation(request_id) for request_id in request_ids)
     failures += sum(not queue.enqueue_email_delivery(email_id) for email_id in email_ids)
-    return SweepReport(activations=len(request_ids), emails=len(email_ids), not_enqueued=failures)
+    return SweepReport(activations=len(request_ids), emails=len(email_ids), not_enqueued=failures,
+                       stuck_emails=stuck_emails)

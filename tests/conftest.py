@@ -27,7 +27,7 @@ from tests.smtp import SmtpServer, free_port
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
 DATABASE_BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
-TABLES = ["request_events", "outbound_emails", "signup_requests", "seat_pools", "staff_users"]
+TABLES = ["request_events", "outbound_emails", "signup_requests", "seat_pools", "staff_users", "export_files"]
 
 
 # --- Redis ----------------------------------------------------------------------------------

@@ -1,17 +1,23 @@
-"""Programs: which state's rules, seats and dates apply, read from a TOML file.
+"""Programs: which state's rules, seats, dates and follow-up schedule apply, read from a TOML file.
 
 `ny` and `ma` ship here; PORTAL_PROGRAM may also name the path of a program file of your own.
+A program file is checked when it is loaded, so a wrong date order stops the app at start-up
+rather than surprising an applicant months later.
 """
 
 import tomllib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 
 from flask import current_app
 
 PROGRAMS_DIR = Path(__file__).parent
+
+
+class ProgramFileError(ValueError):
+    """The program file is missing something or contradicts itself."""
 
 
 @dataclass(frozen=True)
@@ -23,6 +29,20 @@ class EligibilityRules:
 
 
 @dataclass(frozen=True)
+class FollowUpSchedule:
+    """When reminders and removals happen, in days."""
+
+    #: Reminders to someone who has not accepted the invitation, this many days after it.
+    not_accepted_reminder_days: tuple[int, ...]
+    #: A reminder this many days before the person's join-by date.
+    enroll_by_warning_days: int
+    #: A reminder after this many days without activity in the courses...
+    inactivity_reminder_days: int
+    #: ...and removal (the seat goes to the next person) after this many.
+    inactivity_removal_days: int
+
+
+@dataclass(frozen=True)
 class Program:
     code: str
     agency: str
@@ -30,9 +50,24 @@ class Program:
     help_email: str
     seat_cap: int
     provider_join_url: str
+    #: Days an invited person has to accept the invitation (never past `enroll_by`).
     enroll_within_days: int
+    #: Last day licenses are issued; approved requests after it are told the program is closed.
+    issue_by: date
+    #: Last day anyone may accept an invitation.
+    enroll_by: date
+    #: Last day to finish courses.
+    complete_by: date
+    #: Access to the courses ends.
     program_ends: date
     eligibility: EligibilityRules
+    follow_up: FollowUpSchedule
+    #: The activity names the case-management system knows, by the state that produces them.
+    case_activities: dict
+
+    def enroll_by_for(self, invited_on: date) -> date:
+        """The join-by date of an invitation issued on `invited_on`."""
+        return min(invited_on + timedelta(days=self.enroll_within_days), self.enroll_by)
 
 
 @cache
@@ -42,16 +77,43 @@ def load_program(name_or_path: str) -> Program:
         path = PROGRAMS_DIR / f"{name_or_path}.toml"
     with path.open("rb") as file:
         data = tomllib.load(file)
-    rules = data.pop("eligibility")
-    return Program(
-        eligibility=EligibilityRules(
-            eligible=frozenset(rules["eligible"]),
-            eligible_with_layoff_notice=frozenset(rules["eligible_with_layoff_notice"]),
-            needs_review=frozenset(rules["needs_review"]),
-            agency_staff_excluded=rules["agency_staff_excluded"],
-        ),
-        **data,
-    )
+    try:
+        rules = data.pop("eligibility")
+        follow_up = data.pop("follow_up")
+        program = Program(
+            eligibility=EligibilityRules(
+                eligible=frozenset(rules["eligible"]),
+                eligible_with_layoff_notice=frozenset(rules["eligible_with_layoff_notice"]),
+                needs_review=frozenset(rules["needs_review"]),
+                agency_staff_excluded=rules["agency_staff_excluded"],
+            ),
+            follow_up=FollowUpSchedule(
+                not_accepted_reminder_days=tuple(sorted(follow_up["not_accepted_reminder_days"])),
+                enroll_by_warning_days=follow_up["enroll_by_warning_days"],
+                inactivity_reminder_days=follow_up["inactivity_reminder_days"],
+                inactivity_removal_days=follow_up["inactivity_removal_days"],
+            ),
+            case_activities=dict(data.pop("case_activities")),
+            **data,
+        )
+    except (KeyError, TypeError) as error:
+        raise ProgramFileError(f"{path}: {error}") from error
+    _check(program, path)
+    return program
+
+
+def _check(program: Program, path: Path) -> None:
+    dates = [program.issue_by, program.enroll_by, program.complete_by, program.program_ends]
+    if dates != sorted(dates):
+        raise ProgramFileError(f"{path}: dates must run issue_by ≤ enroll_by ≤ complete_by ≤ program_ends")
+    follow_up = program.follow_up
+    if follow_up.inactivity_reminder_days >= follow_up.inactivity_removal_days:
+        raise ProgramFileError(f"{path}: inactivity_reminder_days must come before inactivity_removal_days")
+    if any(day >= program.enroll_within_days for day in follow_up.not_accepted_reminder_days):
+        raise ProgramFileError(f"{path}: not-accepted reminders must fall within enroll_within_days")
+    missing = {"invited", "enrolled", "completed", "removed"} - program.case_activities.keys()
+    if missing:
+        raise ProgramFileError(f"{path}: case_activities lacks {', '.join(sorted(missing))}")
 
 
 def current_program() -> Program:

@@ -12,6 +12,7 @@ LANGUAGE_CHOICES = [("en", "English"), ("es", "Español")]  # each in its own la
 EMPLOYMENT_CHOICES = [
     ("laid_off", _l("I lost my job, was laid off, or was furloughed")),
     ("unemployed", _l("I am not working and I am looking for work")),
+    ("long_term_unemployed", _l("I have been out of work for six months or more")),
     ("return_to_work_date", _l("I am not working now, but I have a date to go back to work")),
     ("underemployed", _l("I am working, but fewer hours or for less pay than I need")),
     ("employed", _l("I am working")),
