@@ -37,11 +37,12 @@ def test_eligible_signup_is_saved_approved_with_its_history_and_a_confirmation(a
     assert [(email.kind, email.status) for email in signup.emails] == [("confirmation", EmailStatus.PENDING)]
 
 
-def test_ineligible_signup_is_kept_as_denied_with_the_reason_and_no_email(app_context):
+def test_ineligible_signup_is_kept_as_denied_with_the_reason_and_told_so_by_email(app_context):
     signup = make_signup(employment_status="employed", layoff_notice="no")
     assert signup.state == RequestState.DENIED
     assert signup.decision_reason == "working_without_notice"
-    assert signup.emails == []
+    assert [(email.kind, email.status) for email in signup.emails] == [("not_eligible", EmailStatus.PENDING)]
+    assert not {"confirmation", "invitation"} & {email.kind for email in signup.emails}
 
 
 def test_one_open_request_per_email_address(app_context):

@@ -41,7 +41,7 @@ def test_running_activation_twice_sends_one_invitation(app, app_context, smtp, r
     assert seats.seats_taken(current_program()) == 1
 
 
-def test_no_seat_left_means_waitlisted_and_no_invitation(app, app_context, smtp, run_jobs):
+def test_no_seat_left_means_waitlisted_told_so_and_no_invitation(app, app_context, smtp, run_jobs):
     from portal.models import SeatPool
 
     program = current_program()
@@ -52,7 +52,8 @@ def test_no_seat_left_means_waitlisted_and_no_invitation(app, app_context, smtp,
     db.session.refresh(signup)
     assert signup.state == RequestState.WAITLISTED
     assert signup.events[-1].reason == "no seats left"
-    assert [m["Subject"] for m in smtp.messages] == ["We received your request for a free training license"]
+    assert [m["Subject"] for m in smtp.messages] == [
+        "We received your request for a free training license", "You are on the waitlist for a free training license"]
     assert seats.seats_taken(program) == program.seat_cap
 
 

@@ -70,13 +70,14 @@ def test_page_language_and_email_language_are_separate_choices(app, client, smtp
     }
 
 
-def test_ineligible_answer_explains_why_and_sends_no_invitation(app, client, smtp, run_jobs):
+def test_ineligible_answer_explains_why_by_email_too_and_sends_no_invitation(app, client, smtp, run_jobs):
     data = {**FORM_DATA, "employment_status": "underemployed", "layoff_notice": "no"}
     page = post_form(client, "/en/signup", data, follow_redirects=True).get_data(as_text=True)
     assert "You do not qualify for a license right now" in page
     assert "People who work fewer hours or earn less than they need qualify only if they have a notice" in page
     run_jobs()
-    assert smtp.messages == []
+    assert [message["Subject"] for message in smtp.messages] == ["About your request for a free training license"]
+    assert "People who work fewer hours or earn less than they need" in text_body(smtp.messages[0])
     with app.app_context():
         signup = SignupRequest.query.one()
         assert signup.state == RequestState.DENIED
