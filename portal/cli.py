@@ -1,6 +1,9 @@
-"""`flask --app wsgi …` commands: staff accounts, the worker, the scheduler, the sweep, demo data."""
+"""`flask --app wsgi …` commands: staff accounts, the worker, the scheduler, the sweep, demo data,
+the provider's and the case-management system's files, and the provider's activity report."""
 
+import os
 import secrets
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -14,7 +17,8 @@ from portal.models import StaffRole, StaffUser
 
 def init_app(app: Flask) -> None:
     for command in (create_staff_command, dev_staff_command, sweep_command, worker_command, scheduler_command,
-                    demo_data_command):
+                    demo_data_command, export_provider_command, export_case_report_command,
+                    import_activity_command):
         app.cli.add_command(command)
 
 
@@ -102,3 +106,73 @@ def demo_data_command(count: int) -> None:
     with click.progressbar(length=count, label="Adding requests") as progress:
         add_demo_requests(count, progress=progress.update)
     click.echo(f"Added {count} requests.")
+
+
+def _yesterday() -> date:
+    from portal.clock import program_today
+
+    return program_today() - timedelta(days=1)
+
+
+def _day_option(*names: str, help_text: str):
+    return click.option(*names, type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help=help_text)
+
+
+@click.command("export-provider")
+@with_appcontext
+@_day_option("--date", "day", help_text="The program-local day whose invitations to list (default: yesterday).")
+def export_provider_command(day: datetime | None) -> None:
+    """Make the provider's file of the learners invited on one day, and write it to EXPORT_DIR."""
+    from portal.exports import count_provider_rows, export_provider_file
+
+    day = day.date() if day else _yesterday()
+    with click.progressbar(length=count_provider_rows(day), label=f"Learners invited on {day}") as progress:
+        result = export_provider_file(day, progress=progress.update)
+    _write_export(result)
+
+
+@click.command("export-case-report")
+@with_appcontext
+@_day_option("--from", "start", help_text="First program-local day of the period (default: yesterday).")
+@_day_option("--to", "end", help_text="Last program-local day of the period, included (default: yesterday).")
+def export_case_report_command(start: datetime | None, end: datetime | None) -> None:
+    """Make the case-management report of the activities in a period, and write it to EXPORT_DIR."""
+    from portal.exports import count_case_report_rows, export_case_report
+
+    start = start.date() if start else _yesterday()
+    end = end.date() if end else _yesterday()
+    if start > end:
+        raise click.BadParameter(f"--from {start} comes after --to {end}.")
+    with click.progressbar(length=count_case_report_rows(start, end), label=f"Activities {start} to {end}") as progress:
+        result = export_case_report(start, end, progress=progress.update)
+    _write_export(result)
+
+
+def _write_export(result) -> None:
+    """Write the file next to its earlier versions; a reader never sees half a file (rename is atomic)."""
+    directory = Path(current_app.config["EXPORT_DIR"])
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / result.filename
+    partial = path.with_name(f".{result.filename}.partial")
+    partial.write_text(result.content, encoding="utf-8", newline="")
+    os.replace(partial, path)
+    click.echo(f"{path}: {result.row_count} row{'' if result.row_count == 1 else 's'}, {result.status}.")
+
+
+@click.command("import-activity")
+@with_appcontext
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_activity_command(file: Path) -> None:
+    """Apply the provider's activity report (CSV): every row, or none if any row has a problem."""
+    from portal.activity_import import count_activity_rows, import_activity
+
+    data = file.read_bytes()
+    with click.progressbar(length=count_activity_rows(data), label=f"Reading {file.name}") as progress:
+        report = import_activity(data, source_name=file.name, progress=progress.update)
+    for note in report.notes:
+        click.echo(note)
+    if report.errors:
+        for error in report.errors:
+            click.echo(error, err=True)
+        raise click.ClickException(f"{len(report.errors)} problems in {file.name}: nothing was changed.")
+    click.echo(report.summary())

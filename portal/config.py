@@ -66,6 +66,9 @@ def load_settings(instance_path: str) -> dict:
         ),
         "PORTAL_PROGRAM": os.environ.get("PORTAL_PROGRAM") or "ny",
         "ACTIVATION_SLA_HOURS": _integer("ACTIVATION_SLA_HOURS", 48),
+        # Where `flask export-provider` and `export-case-report` also write their files (staff
+        # download them at /admin/exports whatever this says).
+        "EXPORT_DIR": os.environ.get("EXPORT_DIR") or str(Path(instance_path) / "exports"),
         # The address printed in emails; links must work when a job renders them.
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL") or f"http://127.0.0.1:{_integer('PORT', 5000)}",
         "LANGUAGES": ("en", "es"),

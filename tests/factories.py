@@ -1,9 +1,10 @@
 """Plain functions that make rows and form data for tests."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from portal.activation import activate_request
 from portal.extensions import db
-from portal.models import StaffRole, utcnow
+from portal.models import RequestState, SignupRequest, StaffRole, utcnow
 from portal.signups import SignupAnswers, create_signup
 from portal.staff import create_staff
 from tests.conftest import post_form
@@ -49,6 +50,20 @@ def make_signup(age: timedelta | None = None, **overrides):
     signup = create_signup(signup_answers(**overrides))
     if age is not None:
         signup.created_at = utcnow() - age
+        db.session.commit()
+    return signup
+
+
+def make_invited_signup(at: datetime | None = None, **overrides) -> SignupRequest:
+    """A request invited by the real activation; `at` (naive UTC) backdates the invitation and its
+    history row."""
+    signup = make_signup(**overrides)
+    activate_request(signup.id)
+    signup = db.session.get(SignupRequest, signup.id, populate_existing=True)
+    assert signup.state == RequestState.INVITED
+    if at is not None:
+        signup.invited_at = at
+        signup.events[-1].created_at = at
         db.session.commit()
     return signup
 
