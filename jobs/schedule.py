@@ -51,8 +51,11 @@ PERIODIC_JOBS = [
     ),
     PeriodicJob(
         "jobs.exports.export_provider_files",
-        cron="30 2 * * *",
-        why="the provider's daily file of newly invited learners, for every finished day not yet exported",
+        # Hourly, not nightly: cron reads the scheduler machine's clock (often UTC), and the file for
+        # a day is due once that day is over in the program's time zone. A day already exported is not made again.
+        cron="5 * * * *",
+        why="the provider's daily file of newly invited learners, for every finished program-local day "
+            "not yet exported (one file per day)",
     ),
 ]
 

@@ -49,7 +49,7 @@ def activate_request(request_id: int, *, actor: str = "activation job") -> Activ
     A crash before the commit leaves the request as it was (the seat UPDATE rolls back with it),
     and the sweep queues it again.
     """
-    signup = db.session.get(SignupRequest, request_id)
+    signup = db.session.get(SignupRequest, request_id, populate_existing=True)  # fresh, not a cached copy
     if signup is None or signup.state not in ACTIVATABLE_STATES:
         return ActivationResult.NOTHING_TO_DO
     previous_state = signup.state
@@ -144,7 +144,7 @@ def remove_license(request_id: int, *, reason: str, actor: str) -> RemovalResult
 
     The person may sign up again (re-enrolment): a removed request no longer blocks the email.
     """
-    signup = db.session.get(SignupRequest, request_id)
+    signup = db.session.get(SignupRequest, request_id, populate_existing=True)  # fresh, not a cached copy
     if signup is None or signup.state not in LICENSED_STATES:
         return RemovalResult.NOTHING_TO_DO
     if not claim_request(request_id, signup.state):
@@ -216,7 +216,7 @@ def send_invitation_again(request_id: int) -> ResendResult:
     The copy's idempotency key counts the copies, so a double tap that reaches two web processes
     makes one copy: the second insert hits the unique key.
     """
-    signup = db.session.get(SignupRequest, request_id)
+    signup = db.session.get(SignupRequest, request_id, populate_existing=True)  # fresh, not a cached copy
     if signup is None or signup.state != RequestState.INVITED:
         return ResendResult.NOT_INVITED
     invitations = [email for email in signup.emails if email.kind in notifications.INVITATION_KINDS]

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from faker import Faker
 
+from portal.clock import local_date
 from portal.extensions import db
 from portal.models import RequestEvent, RequestState, SignupRequest, utcnow
 from portal.programs import current_program
@@ -13,13 +14,16 @@ from portal.seats import take_seat
 from portal.signups import new_reference_code
 
 _STATES = [
-    (RequestState.INVITED, 60),
+    (RequestState.INVITED, 40),
+    (RequestState.ENROLLED, 20),
     (RequestState.APPROVED, 15),
     (RequestState.NEEDS_REVIEW, 8),
     (RequestState.DENIED, 10),
     (RequestState.WAITLISTED, 4),
     (RequestState.FAILED, 3),
 ]
+
+_SEAT_HOLDERS = (RequestState.INVITED, RequestState.ENROLLED)
 
 
 def add_demo_requests(count: int, progress: Callable[[int], None] = lambda _n: None, seed: int | None = None) -> None:
@@ -49,22 +53,28 @@ def add_demo_requests(count: int, progress: Callable[[int], None] = lambda _n: N
             employment_status=rng.choice(["laid_off", "unemployed", "underemployed"]),
             covid_related=rng.choice(["yes", "no", "not_sure"]),
             layoff_notice=False,
-            case_id=None,
+            case_id=str(rng.randint(10_000_000, 99_999_999)) if rng.random() < 0.5 else None,
             agency_staff=False,
             attested_at=created_at,
             decision_reason="out_of_work",
             failure_reason="Invitation email could not be delivered: 550 mailbox unavailable"
             if state == RequestState.FAILED else None,
             created_at=created_at,
-            invited_at=created_at + timedelta(seconds=5) if state == RequestState.INVITED else None,
         )
+        if state in _SEAT_HOLDERS:
+            signup.invited_at = created_at + timedelta(seconds=5)
+            signup.enroll_by = program.enroll_by_for(local_date(signup.invited_at))
+            signup.holds_seat = take_seat(program)
+            if not signup.holds_seat:
+                state = signup.state = RequestState.WAITLISTED
+                signup.invited_at = signup.enroll_by = None
+        if state == RequestState.ENROLLED:
+            signup.enrolled_at = signup.invited_at + timedelta(hours=rng.randint(1, 48))
         signup.events.append(RequestEvent(to_state=RequestState.SUBMITTED, actor="demo data", created_at=created_at))
         if state != RequestState.SUBMITTED:
             signup.events.append(RequestEvent(from_state=RequestState.SUBMITTED, to_state=state, actor="demo data",
                                               created_at=created_at))
         db.session.add(signup)
-        if state == RequestState.INVITED and not take_seat(program):
-            signup.state = RequestState.WAITLISTED
         if number % 500 == 499:
             db.session.commit()
         progress(1)

@@ -16,6 +16,8 @@ from portal.extensions import db
 from portal.models import (
     CLOSED_STATES,
     PENDING_STATES,
+    EmailStatus,
+    OutboundEmail,
     RequestEvent,
     RequestState,
     SignupRequest,
@@ -194,8 +196,9 @@ def activation_deadline(now: datetime | None = None) -> datetime:
     return (now or utcnow()) - timedelta(hours=current_app.config["ACTIVATION_SLA_HOURS"])
 
 
-def _pending_query(search: str | None):
-    query = select(SignupRequest).where(SignupRequest.state.in_(PENDING_STATES))
+def _search_query(search: str | None):
+    """Requests matching what staff typed: a reference code, part of an email, or part of a name."""
+    query = select(SignupRequest)
     if search:
         term = search.strip()
         pattern = f"%{term.lower()}%"
@@ -211,18 +214,39 @@ def _pending_query(search: str | None):
 
 def stale_requests(search: str | None = None, limit: int = 200) -> list[SignupRequest]:
     """Pending past the activation promise, or failed: newest problems first."""
-    query = _pending_query(search).where(
-        or_(SignupRequest.state == RequestState.FAILED, SignupRequest.created_at < activation_deadline())
+    query = _search_query(search).where(
+        SignupRequest.state.in_(PENDING_STATES),
+        or_(SignupRequest.state == RequestState.FAILED, SignupRequest.created_at < activation_deadline()),
     )
     return list(db.session.scalars(query.order_by(SignupRequest.created_at.desc()).limit(limit)))
 
 
 def pending_requests(search: str | None = None, limit: int = 200) -> list[SignupRequest]:
     """Pending and still within the promise, newest first."""
-    query = _pending_query(search).where(
-        SignupRequest.state != RequestState.FAILED, SignupRequest.created_at >= activation_deadline()
+    query = _search_query(search).where(
+        SignupRequest.state.in_(PENDING_STATES),
+        SignupRequest.state != RequestState.FAILED,
+        SignupRequest.created_at >= activation_deadline(),
     )
     return list(db.session.scalars(query.order_by(SignupRequest.created_at.desc()).limit(limit)))
+
+
+def undelivered_emails(search: str | None = None, limit: int = 200) -> list[OutboundEmail]:
+    """Emails the relay refused for good, or that were lost mid-send, newest first.
+
+    A failed invitation also fails its request (it shows as stale); a failed reminder or notice
+    leaves the request as it is, so this list is where staff see those.
+    """
+    query = (
+        select(OutboundEmail)
+        .join(SignupRequest)
+        .where(OutboundEmail.status == EmailStatus.FAILED)
+        .order_by(OutboundEmail.last_attempt_at.desc(), OutboundEmail.id.desc())
+        .limit(limit)
+    )
+    if search:
+        query = query.where(OutboundEmail.request_id.in_(_search_query(search).with_only_columns(SignupRequest.id)))
+    return list(db.session.scalars(query))
 
 
 def count_requests_by_state() -> dict[str, int]:

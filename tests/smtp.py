@@ -67,3 +67,9 @@ def text_body(message: EmailMessage) -> str:
 
 def html_body(message: EmailMessage) -> str:
     return message.get_body(preferencelist=("html",)).get_content()
+
+
+def email_kind(message: EmailMessage) -> str:
+    """The outbox kind of a message the portal sent ("invitation", "removal", ...), from its
+    X-Portal-Email header (the idempotency key: kind-REFERENCE[-occasion])."""
+    return message["X-Portal-Email"].split("-", 1)[0]

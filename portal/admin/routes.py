@@ -1,17 +1,28 @@
+import io
 import mailbox
 from email.header import decode_header, make_header
+from functools import wraps
 from pathlib import Path
 
-from flask import abort, current_app, redirect, render_template, request, url_for
-from flask_login import login_required, login_user, logout_user
+from flask import abort, current_app, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.admin import bp
 from portal.admin.forms import LoginForm
 from portal.eligibility import REASONS
+from portal.exports import find_export_file, list_export_files
 from portal.extensions import login_manager
+from portal.models import StaffRole
+from portal.notifications import REMOVAL_REASONS
 from portal.programs import current_program
 from portal.seats import seats_left
-from portal.signups import count_requests_by_state, find_by_reference, pending_requests, stale_requests
+from portal.signups import (
+    count_requests_by_state,
+    find_by_reference,
+    pending_requests,
+    stale_requests,
+    undelivered_emails,
+)
 from portal.staff import authenticate, load_staff
 
 login_manager.login_view = "admin.login"
@@ -40,6 +51,19 @@ def logout():
     return redirect(url_for("admin.login"))
 
 
+def admin_required(view):
+    """Program administrators only: help-desk staff get 403 (sign-in is asked for first)."""
+
+    @wraps(view)
+    @login_required
+    def checked(*args, **kwargs):
+        if current_user.role != StaffRole.ADMIN:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return checked
+
+
 @bp.get("/")
 @login_required
 def queue():
@@ -48,6 +72,7 @@ def queue():
         "admin/queue.html",
         stale=stale_requests(search),
         pending=pending_requests(search),
+        undelivered=undelivered_emails(search),
         search=search or "",
         counts=count_requests_by_state(),
         seats_left=seats_left(current_program()),
@@ -61,7 +86,26 @@ def request_detail(reference_code: str):
     if signup_request is None:
         abort(404)
     return render_template("admin/request.html", signup=signup_request,
-                           reason=REASONS.get(signup_request.decision_reason, ""))
+                           reason=REASONS.get(signup_request.decision_reason, ""),
+                           removal_reason=REMOVAL_REASONS.get(signup_request.removal_reason, ""))
+
+
+@bp.get("/exports")
+@admin_required
+def exports():
+    return render_template("admin/exports.html", files=list_export_files())
+
+
+@bp.get("/exports/<int:file_id>")
+@admin_required
+def export_download(file_id: int):
+    export_file = find_export_file(file_id)
+    if export_file is None:
+        abort(404)
+    response = send_file(io.BytesIO(export_file.content.encode()), mimetype="text/csv", as_attachment=True,
+                         download_name=export_file.filename)
+    response.headers["Cache-Control"] = "no-store"  # names and emails: no copies in caches
+    return response
 
 
 @bp.get("/dev/mail")

@@ -17,3 +17,8 @@ class StatusForm(FlaskForm):
     )
     #: "resend" when the applicant asks for the invitation again from the status page.
     action = HiddenField()
+
+
+class JoinForm(FlaskForm):
+    """Only the CSRF token: the button that records "enrolled" must be pressed by a person (a mail
+    scanner that fetches the link from the email must not enrol anyone)."""

@@ -1,9 +1,12 @@
-from flask import render_template
+from flask import redirect, render_template
 
 from portal.activation import ResendResult, send_invitation_again
 from portal.applicant import bp
-from portal.applicant.forms import StatusForm
+from portal.applicant.forms import JoinForm, StatusForm
 from portal.eligibility import REASONS
+from portal.enrolment import JOINED_STATES, JoinLinkExpired, JoinLinkInvalid, accept_invitation, request_for_join_token
+from portal.models import RequestState
+from portal.programs import current_program
 from portal.signups import find_request
 
 
@@ -26,3 +29,25 @@ def status():
         resend_result=resend_result,
         ResendResult=ResendResult,
     ), 400 if form.errors else 200
+
+
+@bp.route("/join/<token>", methods=["GET", "POST"])
+def join(token: str):
+    """The invitation link: a page with the dates and one button, which records "enrolled" and
+    sends the person on to the provider."""
+    try:
+        signup_request = request_for_join_token(token)
+    except JoinLinkExpired:
+        return render_template("applicant/join_closed.html", why="expired"), 410
+    except JoinLinkInvalid:
+        return render_template("applicant/join_closed.html", why="invalid"), 404
+    provider_url = current_program().provider_join_url
+    if signup_request.state in JOINED_STATES:
+        return redirect(provider_url, 303)  # joined already: this is just the way back to the courses
+    if signup_request.state != RequestState.INVITED:
+        why = "removed" if signup_request.state == RequestState.REMOVED else "not_open"
+        return render_template("applicant/join_closed.html", why=why, signup=signup_request), 410
+    form = JoinForm()
+    if form.validate_on_submit() and accept_invitation(signup_request):
+        return redirect(provider_url, 303)
+    return render_template("applicant/join.html", form=form, signup=signup_request)

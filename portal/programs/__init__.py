@@ -49,6 +49,8 @@ class Program:
     case_id_name: str
     help_email: str
     seat_cap: int
+    #: The training provider, as applicants know it, and where its program for us starts.
+    provider_name: str
     provider_join_url: str
     #: Days an invited person has to accept the invitation (never past `enroll_by`).
     enroll_within_days: int

@@ -3,9 +3,11 @@ from datetime import timedelta
 import pytest
 
 from portal.activation import activate_request
+from portal.extensions import db
 from portal.models import StaffRole
+from portal.notifications import queue_email
 from tests.conftest import csrf_token, post_form
-from tests.factories import make_signup, make_staff, sign_in
+from tests.factories import make_invited_signup, make_signup, make_staff, sign_in
 
 ADMIN_PAGES = ["/admin/", "/admin/requests/ABCD-2345", "/admin/dev/mail"]
 
@@ -94,3 +96,25 @@ def test_request_page_shows_its_history(app, client):
     sign_in(client)
     page = client.get(f"/admin/requests/{code}").get_data(as_text=True)
     assert "eligibility rules" in page and "confirmation: pending" in page
+
+
+def test_a_reminder_the_relay_refused_is_listed_for_staff_with_its_answer(app, client, smtp, run_jobs):
+
+    with app.app_context():
+        make_staff()
+        signup = make_invited_signup(email="gone@example.com")
+        run_jobs()
+        smtp.refuse_next("550 5.1.1 Mailbox gone")
+        queue_email(signup, "reminder_not_accepted", occasion="day3")
+        db.session.commit()
+        run_jobs()
+        reference = signup.reference_code
+        db.session.refresh(signup)
+        assert signup.state == "invited"  # a refused reminder does not undo the invitation
+    sign_in(client)
+    page = client.get("/admin/").get_data(as_text=True)
+    section = page[page.index("Emails that could not be delivered</h2>"):]
+    assert reference in section and "reminder_not_accepted" in section and "550 5.1.1 Mailbox gone" in section
+    assert "Emails that could not be delivered: 1" in page
+    detail = client.get(f"/admin/requests/{reference}").get_data(as_text=True)
+    assert "Holds a seat" in detail and "Join by" in detail

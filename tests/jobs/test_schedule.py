@@ -1,3 +1,6 @@
+from datetime import datetime, timedelta
+
+import time_machine
 from rq.cron import CronScheduler
 
 from jobs.schedule import PERIODIC_JOBS, register_schedule
@@ -7,19 +10,40 @@ from portal.queue import job_queue, redis_connection
 from tests.factories import make_signup
 
 
-def test_the_scheduler_enqueues_the_sweep_which_enqueues_waiting_work(app, run_jobs, smtp):
+def test_the_scheduler_enqueues_the_periodic_jobs_which_do_the_waiting_work(app, run_jobs, smtp):
     with app.app_context():
         make_signup()
         redis_connection().flushdb()  # as if Redis had lost everything
         scheduler = CronScheduler(connection=redis_connection())
         register_schedule(scheduler, app.config["RQ_QUEUE"])
         enqueued = scheduler.enqueue_jobs()
-        assert [job.func_name for job in enqueued] == [periodic.function for periodic in PERIODIC_JOBS]
-        assert job_queue().count == 1
+        # Interval jobs run at once; the daily export waits for its hour.
+        assert [job.func_name for job in enqueued] == [job.function for job in PERIODIC_JOBS if job.every_seconds]
+        assert job_queue().count == len(enqueued)
     run_jobs()  # the sweep, then what it enqueued
     with app.app_context():
         assert SignupRequest.query.one().state == RequestState.INVITED
     assert len(smtp.messages) == 2
+
+
+def test_the_provider_export_is_enqueued_at_its_minute_of_the_hour(app):
+    export = next(job for job in PERIODIC_JOBS if job.cron)
+    assert export.function == "jobs.exports.export_provider_files"
+    minute = int(export.cron.split()[0])
+    due = (datetime.now() + timedelta(hours=1)).replace(minute=minute, second=5, microsecond=0)
+    with app.app_context():
+        with time_machine.travel(due - timedelta(minutes=30), tick=False):
+            scheduler = CronScheduler(connection=redis_connection())
+            register_schedule(scheduler, app.config["RQ_QUEUE"])
+            assert export.function not in [job.func_name for job in scheduler.enqueue_jobs()]
+        with time_machine.travel(due, tick=False):
+            assert export.function in [job.func_name for job in scheduler.enqueue_jobs()]
+
+
+def test_every_periodic_job_says_when_and_why():
+    for job in PERIODIC_JOBS:
+        assert bool(job.every_seconds) != bool(job.cron), job.function
+        assert job.why and job.when
 
 
 def test_sweep_job_reports_what_it_found(app):

@@ -1,0 +1,88 @@
+"""Seats, the waitlist and re-enrolment, one process at a time (the race is in test_failures)."""
+
+from datetime import timedelta
+
+from portal import seats
+from portal.activation import ActivationResult, activate_request, promote_waitlist, remove_license
+from portal.extensions import db
+from portal.models import RequestState, SeatPool, SignupRequest
+from portal.programs import current_program
+from tests.factories import make_signup
+from tests.smtp import email_kind
+
+
+def leave_seats(count: int) -> None:
+    program = current_program()
+    db.session.add(SeatPool(program=program.code, seats_taken=program.seat_cap - count))
+    db.session.commit()
+
+
+def sign_up_in_order(count: int) -> list[SignupRequest]:
+    """`count` approved requests, the first one the oldest."""
+    return [make_signup(email=f"person{number}@example.com", age=timedelta(hours=count - number))
+            for number in range(count)]
+
+
+def states(requests: list[SignupRequest]) -> list[str]:
+    for signup in requests:
+        db.session.refresh(signup)
+    return [signup.state for signup in requests]
+
+
+def kinds_sent_to(smtp, address: str) -> list[str]:
+    return [email_kind(message) for message in smtp.messages_to(address)]
+
+
+def test_no_seat_means_the_waitlist_and_a_returned_seat_goes_to_the_oldest_waiting(app, app_context, smtp, run_jobs):
+    leave_seats(2)
+    requests = sign_up_in_order(5)
+    run_jobs()
+    assert states(requests) == ["invited", "invited", "waitlisted", "waitlisted", "waitlisted"]
+    assert kinds_sent_to(smtp, "person2@example.com") == ["confirmation", "waitlisted"]
+    program = current_program()
+    assert seats.seats_taken(program) == program.seat_cap
+
+    assert remove_license(requests[0].id, reason="inactive", actor="test") == "removed"
+    run_jobs()
+    assert states(requests) == ["removed", "invited", "invited", "waitlisted", "waitlisted"]
+    assert requests[2].holds_seat and not requests[0].holds_seat
+    assert seats.seats_taken(program) == program.seat_cap  # handed over, never free in between
+    assert kinds_sent_to(smtp, "person2@example.com") == ["confirmation", "waitlisted", "invitation"]
+    assert requests[2].events[-1].reason == f"seat returned by {requests[0].reference_code}"
+    # Removing the same request again returns nothing a second time.
+    assert remove_license(requests[0].id, reason="inactive", actor="test") == "nothing to do"
+    assert states(requests)[3:] == ["waitlisted", "waitlisted"]
+
+
+def test_free_seats_go_to_the_waitlist_in_order_and_newcomers_do_not_jump_it(app, app_context, smtp, run_jobs):
+    leave_seats(0)
+    requests = sign_up_in_order(3)
+    run_jobs()
+    assert states(requests) == ["waitlisted"] * 3
+
+    # The cap is raised by two: the next sign-up must not take a seat ahead of those waiting.
+    program = current_program()
+    db.session.get(SeatPool, program.code).seats_taken = program.seat_cap - 2
+    db.session.commit()
+    newcomer = make_signup(email="newcomer@example.com")
+    assert activate_request(newcomer.id) == ActivationResult.WAITLISTED
+
+    assert promote_waitlist() == 2
+    assert states(requests) == ["invited", "invited", "waitlisted"]
+    assert promote_waitlist() == 0  # nothing left to hand out
+    run_jobs()
+    assert kinds_sent_to(smtp, "person1@example.com") == ["confirmation", "waitlisted", "invitation"]
+
+
+def test_a_removed_person_can_sign_up_again_and_is_welcomed_back(app, app_context, smtp, run_jobs):
+    first = make_signup(email="returning@example.com", preferred_language="es")
+    run_jobs()
+    remove_license(first.id, reason="inactive", actor="test")
+    run_jobs()
+    second = make_signup(email="returning@example.com", preferred_language="es")
+    run_jobs()
+    db.session.refresh(second)
+    assert second.state == RequestState.INVITED and second.reference_code != first.reference_code
+    assert kinds_sent_to(smtp, "returning@example.com") == [
+        "confirmation", "invitation", "removal", "confirmation", "reenrolment"]
+    assert seats.seats_taken(current_program()) == 1
