@@ -3,8 +3,8 @@
 Seats move in four ways, each in one database transaction with the request's state change, its
 history row and its email:
 - `activate_request`: an approved request takes a free seat and is invited, or joins the waitlist;
-- `return_seat`: a request giving its seat back (removal, denial) hands it straight to the oldest
-  waiting request, so the waitlist is first come, first served;
+- `return_seat`: a request giving its seat back (removal, `deny_request`) hands it straight to the
+  oldest waiting request, so the waitlist is first come, first served;
 - `promote_waitlist`: seats that are free while people wait (the cap was raised) go to the oldest
   waiting requests, on a schedule;
 - `remove_license`: an invited or enrolled person who never joined or stopped learning loses the
@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from portal import notifications
 from portal.clock import program_today
 from portal.extensions import db
-from portal.models import RequestState, SignupRequest, utcnow
+from portal.models import CLOSED_STATES, RequestState, SignupRequest, utcnow
 from portal.programs import Program, current_program
 from portal.seats import put_seat_back, seats_left, take_seat
 from portal.signups import claim_request, record_state_change
@@ -158,6 +158,23 @@ def remove_license(request_id: int, *, reason: str, actor: str) -> RemovalResult
     db.session.commit()
     log.info("Removed %s (%s)", signup.reference_code, reason)
     return RemovalResult.REMOVED
+
+
+def deny_request(request_id: int, *, reason: str, actor: str, staff=None) -> bool:
+    """A person decides a request does not qualify (staff review): tell the applicant, and give
+    back the seat if it held one (a failed invitation does). False if it was already closed."""
+    signup = db.session.get(SignupRequest, request_id, populate_existing=True)
+    if signup is None or signup.state in CLOSED_STATES:
+        return False
+    if not claim_request(request_id, signup.state):
+        db.session.rollback()
+        return False
+    signup.decision_reason = reason
+    record_state_change(signup, RequestState.DENIED, actor=actor, reason=reason, staff=staff)
+    notifications.queue_email(signup, "not_eligible")
+    return_seat(signup, actor=actor)
+    db.session.commit()
+    return True
 
 
 def _claim_oldest_waiting(program: Program) -> SignupRequest | None:

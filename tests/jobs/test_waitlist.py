@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from portal import seats
-from portal.activation import ActivationResult, activate_request, promote_waitlist, remove_license
+from portal.activation import ActivationResult, activate_request, deny_request, promote_waitlist, remove_license
 from portal.extensions import db
 from portal.models import RequestState, SeatPool, SignupRequest
 from portal.programs import current_program
@@ -86,3 +86,17 @@ def test_a_removed_person_can_sign_up_again_and_is_welcomed_back(app, app_contex
     assert kinds_sent_to(smtp, "returning@example.com") == [
         "confirmation", "invitation", "removal", "confirmation", "reenrolment"]
     assert seats.seats_taken(current_program()) == 1
+
+
+def test_a_denied_request_that_held_a_seat_gives_it_to_the_oldest_waiting(app, app_context, smtp, run_jobs):
+    leave_seats(1)
+    requests = sign_up_in_order(3)
+    run_jobs()
+    assert states(requests) == ["invited", "waitlisted", "waitlisted"]
+    assert deny_request(requests[0].id, reason="agency_staff", actor="staff")
+    assert not deny_request(requests[0].id, reason="agency_staff", actor="staff")  # once
+    run_jobs()
+    assert states(requests) == ["denied", "invited", "waitlisted"]
+    assert kinds_sent_to(smtp, "person0@example.com")[-1] == "not_eligible"
+    program = current_program()
+    assert seats.seats_taken(program) == program.seat_cap
