@@ -7,9 +7,6 @@ fails: it never skips.
 
 import os
 import re
-import shutil
-import subprocess
-import time
 import uuid
 
 import pytest
@@ -23,7 +20,8 @@ from jobs.context import use_app
 from portal import create_app
 from portal.extensions import db
 from portal.queue import job_queue, redis_connection
-from tests.smtp import SmtpServer, free_port
+from tests.processes import RedisServer, WorkerProcess
+from tests.smtp import SmtpServer
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
 DATABASE_BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
@@ -42,28 +40,24 @@ def redis_url():
         return
     except RedisConnectionError:
         pass
-    if shutil.which("redis-server") is None:
-        pytest.fail(f"No Redis at {url} and no redis-server to start one (apt-get install redis-server)")
-    port = free_port()
-    process = subprocess.Popen(
-        ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/15"
-    _wait_for_redis(url)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+    server = RedisServer()
+    server.start()
+    yield server.url(15)
+    server.stop()
 
 
-def _wait_for_redis(url: str) -> None:
-    for _ in range(100):
-        try:
-            Redis.from_url(url).ping()
-            return
-        except RedisConnectionError:
-            time.sleep(0.05)
-    pytest.fail(f"Redis did not start at {url}")
+@pytest.fixture(scope="session")
+def private_redis_url():
+    """A Redis server for this test run alone.
+
+    The machine's Redis is shared by every test run on the machine, and each test empties it: a
+    test whose jobs must be run by its own workers, start to finish, overrides `redis_url` with
+    this one (another run's worker would otherwise take its jobs, or another test empty its queue).
+    """
+    server = RedisServer()
+    server.start()
+    yield server.url(15)
+    server.stop()
 
 
 # --- SMTP -----------------------------------------------------------------------------------
@@ -87,11 +81,16 @@ def smtp(smtp_server):
 @pytest.fixture(scope="session", params=DATABASE_BACKENDS)
 def database_url(request, tmp_path_factory):
     """A migrated, empty database for this run: an SQLite file, or a fresh PostgreSQL schema."""
+    if request.param not in ("sqlite", "postgresql"):
+        pytest.fail(f"Unknown database backend {request.param!r}: use 'sqlite' or 'postgresql'")
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'portal.sqlite3'}"
         _migrate(url)
         yield url
         return
+    if not POSTGRES_URL:
+        pytest.fail("A test runs on PostgreSQL only, and TEST_POSTGRES_URL is not set: set it "
+                    "(e.g. postgresql://127.0.0.1:5432/test, as `make test` does); it never skips.")
     schema = f"portal_test_{uuid.uuid4().hex[:12]}"
     base = sqlalchemy.make_url(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1))
     try:
@@ -174,6 +173,21 @@ def runner(app):
 
 
 # --- Jobs -----------------------------------------------------------------------------------
+
+@pytest.fixture
+def start_worker(app):
+    """Start `flask --app wsgi worker` processes for the test's app; any still running at the end are killed."""
+    started: list[WorkerProcess] = []
+
+    def start(*, burst: bool = True) -> WorkerProcess:
+        worker = WorkerProcess(app, burst=burst)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.close()
+
 
 @pytest.fixture
 def run_jobs(app):
