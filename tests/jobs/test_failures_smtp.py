@@ -6,6 +6,7 @@ what is due, then runs it. A permanent refusal (5xx) is final, shown to staff, a
 and temporary refusals stop after the last interval.
 """
 
+import socket
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -165,3 +166,23 @@ def test_retries_run_out_and_the_invitation_fails_after_the_last_interval(app, s
         assert failed.failure_reason == f"Invitation email could not be delivered: {TRY_LATER}"
     assert [message["Subject"] for message in smtp.messages] == [
         "We received your request for a free training license"]
+
+
+def test_a_relay_that_accepts_the_connection_and_never_answers_times_out_and_is_retried(app, smtp):
+    """A stalled relay must not hang the worker: MAIL_TIMEOUT_SECONDS ends the attempt, kept for a retry."""
+    with socket.socket() as stalled:  # listens, so the connection is made, but never says a word
+        stalled.bind(("127.0.0.1", 0))
+        stalled.listen()
+        app.config["MAIL_TIMEOUT_SECONDS"] = 1
+        app.extensions["mail"].port = stalled.getsockname()[1]
+        try:
+            with app.app_context():
+                signup = make_signup()
+                result = send_email(signup.emails[0].id)
+        finally:
+            app.extensions["mail"].port = smtp.port
+    assert type(result).__name__ == "Retry"
+    email = email_row(app, "confirmation")
+    assert (email.status, email.attempts) == (EmailStatus.PENDING, 1)
+    assert "timed out" in email.last_error.lower()
+    assert smtp.messages == []
