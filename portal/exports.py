@@ -75,10 +75,17 @@ def export_provider_files_due(today: date | None = None) -> list[ExportResult]:
 
     Looks back `CATCH_UP_DAYS`, so a scheduler that was down makes up the days it missed; days
     already exported are left as they are (their invitations cannot change once the day is over).
+    Days before the program's first invitation get no file; quiet days after it get an empty one,
+    so the provider can tell "nobody" from "the file is missing".
     """
     program = current_program()
     today = today or program_today()
-    days = [today - timedelta(days=back) for back in range(CATCH_UP_DAYS, 0, -1)]
+    first_invitation = db.session.scalar(
+        select(func.min(SignupRequest.invited_at)).where(SignupRequest.program == program.code))
+    if first_invitation is None:
+        return []  # nothing to tell the provider yet: no file of empty days before the first invitation
+    first_day = local_date(first_invitation)
+    days = [day for back in range(CATCH_UP_DAYS, 0, -1) if (day := today - timedelta(days=back)) >= first_day]
     names = {provider_filename(program, day): day for day in days}
     made = set(db.session.scalars(select(ExportFile.filename).where(ExportFile.filename.in_(names))))
     return [export_provider_file(day) for name, day in names.items() if name not in made]

@@ -206,3 +206,12 @@ def test_export_case_report_command(app, runner, tmp_path):
     backwards = runner.invoke(args=["export-case-report", "--from", day.isoformat(),
                                     "--to", (day - timedelta(days=1)).isoformat()])
     assert backwards.exit_code == 2 and "comes after" in backwards.output
+
+
+def test_the_daily_job_makes_no_files_before_the_first_invitation(app_context):
+    assert export_provider_files_due() == []  # a new program: nothing to tell the provider yet
+    today = program_today()
+    three_days_ago = start_of_local_day(today - timedelta(days=3)) + timedelta(hours=9)
+    make_invited_signup(email="first@example.com", at=three_days_ago)
+    made = [result.filename for result in export_provider_files_due()]
+    assert made == [f"provider-ny-{(today - timedelta(days=back)).isoformat()}.csv" for back in (3, 2, 1)]
