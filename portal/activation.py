@@ -58,7 +58,7 @@ def activate_request(request_id: int, *, actor: str = "activation job") -> Activ
         return ActivationResult.NOTHING_TO_DO
 
     program = current_program()
-    if program_today() > program.issue_by:
+    if not program.issues_licenses_on(program_today()):
         _close(signup, program, actor)
         db.session.commit()
         return ActivationResult.PROGRAM_CLOSED
@@ -93,7 +93,7 @@ def invite(signup: SignupRequest, program: Program, *, actor: str, reason: str |
 def promote_waitlist(*, actor: str = "waitlist job") -> int:
     """Give free seats to the oldest waiting requests; how many were invited."""
     program = current_program()
-    if program_today() > program.issue_by:
+    if not program.issues_licenses_on(program_today()):
         return 0
     promoted = 0
     while seats_left(program) > 0:
@@ -126,7 +126,7 @@ def return_seat(signup: SignupRequest, *, actor: str) -> SignupRequest | None:
     if not released:
         return None
     program = current_program()
-    next_in_line = _claim_oldest_waiting(program) if program_today() <= program.issue_by else None
+    next_in_line = _claim_oldest_waiting(program) if program.issues_licenses_on(program_today()) else None
     if next_in_line is None:
         put_seat_back(program)
         return None

@@ -110,7 +110,7 @@ def create_signup(answers: SignupAnswers) -> SignupRequest:
     email = normalize_email(answers.email)
     if open_request_for_email(program.code, email) is not None:
         raise DuplicateSignup(email)
-    if program_today() > program.issue_by:
+    if not program.issues_licenses_on(program_today()):
         decision = Decision(Outcome.DENIED, "program_closed")
     else:
         decision = decide_eligibility(
@@ -247,6 +247,21 @@ def undelivered_emails(search: str | None = None, limit: int = 200) -> list[Outb
     if search:
         query = query.where(OutboundEmail.request_id.in_(_search_query(search).with_only_columns(SignupRequest.id)))
     return list(db.session.scalars(query))
+
+
+def waitlist_position(signup: SignupRequest) -> int:
+    """Where a waiting request stands in line (1 = next to get a seat): first come, first served."""
+    ahead = db.session.scalar(
+        select(func.count()).select_from(SignupRequest).where(
+            SignupRequest.program == signup.program,
+            SignupRequest.state == RequestState.WAITLISTED,
+            or_(
+                SignupRequest.created_at < signup.created_at,
+                (SignupRequest.created_at == signup.created_at) & (SignupRequest.id < signup.id),
+            ),
+        )
+    )
+    return ahead + 1
 
 
 def count_requests_by_state() -> dict[str, int]:

@@ -20,6 +20,8 @@ MA = load_program("ma").eligibility
         (NY, "return_to_work_date", False, False, Outcome.NEEDS_REVIEW, "return_to_work_date"),
         (NY, "something_new", False, False, Outcome.NEEDS_REVIEW, "status_not_covered"),
         (MA, "return_to_work_date", False, False, Outcome.APPROVED, "out_of_work"),
+        (MA, "long_term_unemployed", False, False, Outcome.APPROVED, "out_of_work"),  # chronically unemployed
+        (NY, "long_term_unemployed", False, False, Outcome.APPROVED, "out_of_work"),
         (MA, "unemployed", False, True, Outcome.DENIED, "agency_staff"),
     ],
 )

@@ -7,7 +7,7 @@ from portal.eligibility import REASONS
 from portal.enrolment import JOINED_STATES, JoinLinkExpired, JoinLinkInvalid, accept_invitation, request_for_join_token
 from portal.models import RequestState
 from portal.programs import current_program
-from portal.signups import find_request
+from portal.signups import find_request, waitlist_position
 
 
 @bp.route("/status", methods=["GET", "POST"])
@@ -27,6 +27,8 @@ def status():
         not_found=form.is_submitted() and not form.errors and signup_request is None,
         reason=REASONS.get(signup_request.decision_reason, "") if signup_request else "",
         resend_result=resend_result,
+        waitlist_position=waitlist_position(signup_request)
+        if signup_request and signup_request.state == RequestState.WAITLISTED else None,
         ResendResult=ResendResult,
     ), 400 if form.errors else 200
 

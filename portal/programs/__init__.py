@@ -67,6 +67,10 @@ class Program:
     #: The activity names the case-management system knows, by the state that produces them.
     case_activities: dict
 
+    def issues_licenses_on(self, day: date) -> bool:
+        """Whether the program still gives out new licenses on this (program-local) day."""
+        return day <= self.issue_by
+
     def enroll_by_for(self, invited_on: date) -> date:
         """The join-by date of an invitation issued on `invited_on`."""
         return min(invited_on + timedelta(days=self.enroll_within_days), self.enroll_by)

@@ -2,10 +2,12 @@ import time
 
 from flask import g, redirect, render_template, session, url_for
 
+from portal.clock import program_today
 from portal.eligibility import REASONS
 from portal.forms import normalize_phone
 from portal.i18n import browser_language
 from portal.models import RequestState
+from portal.programs import current_program
 from portal.public import bp
 from portal.public.forms import SignupForm
 from portal.signups import DuplicateSignup, SignupAnswers, create_signup, find_by_reference
@@ -26,11 +28,13 @@ def choose_language():
 
 @bp.get("/")
 def home():
-    return render_template("public/home.html")
+    return render_template("public/home.html", issuing=current_program().issues_licenses_on(program_today()))
 
 
 @bp.route("/signup", methods=["GET", "POST"])
 def signup():
+    if not current_program().issues_licenses_on(program_today()):
+        return render_template("public/closed.html")  # say so before anyone fills in the form
     form = SignupForm()
     if not form.is_submitted():
         form.preferred_language.data = form.preferred_language.data or g.lang_code

@@ -54,3 +54,16 @@ def test_no_invitation_to_resend_before_activation(app, client, smtp):
     page = _ask_again(client, code).get_data(as_text=True)
     assert "Send the invitation again" not in page and "sending the invitation again" not in page
     assert "A staff member is looking at your request" in page
+
+
+def test_a_waiting_applicant_sees_their_place_in_line(app, client, run_jobs):
+    from tests.jobs.test_waitlist import leave_seats, sign_up_in_order
+
+    with app.app_context():
+        leave_seats(0)
+        requests = sign_up_in_order(3)
+        run_jobs()
+        third = requests[2]
+        data = {"reference_code": third.reference_code, "email": third.email}
+    page = post_form(client, "/en/status", data).get_data(as_text=True)
+    assert "You are number 3 in line." in page
