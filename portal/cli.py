@@ -63,6 +63,8 @@ def sweep_command() -> None:
 
     report = enqueue_waiting_work()
     click.echo(f"Waiting: {report.activations} activations, {report.emails} emails.")
+    if report.stuck_emails:
+        click.echo(f"{report.stuck_emails} emails were left half-sent by a stopped worker: marked failed for staff.")
     if report.not_enqueued:
         raise click.ClickException(f"{report.not_enqueued} could not be enqueued: is Redis at "
                                    f"{current_app.config['REDIS_URL']} up?")
