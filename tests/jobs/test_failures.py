@@ -18,6 +18,7 @@ from portal.extensions import db
 from portal.models import RequestEvent, RequestState, SeatPool, SignupRequest
 from portal.programs import current_program
 from tests.factories import make_signup
+from tests.smtp import email_kind
 
 ON_POSTGRESQL = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
@@ -26,11 +27,6 @@ ON_POSTGRESQL = pytest.mark.parametrize("database_url", ["postgresql"], indirect
 def redis_url(private_redis_url):
     """Our own Redis: these workers must run this test's jobs, not another test run's."""
     return private_redis_url
-
-
-def email_kind(message) -> str:
-    """What the portal sent ("invitation", "waitlisted", …), from the idempotency key it stamps on every message."""
-    return message["X-Portal-Email"].split("-", 1)[0]
 
 
 def sent(smtp) -> Counter:

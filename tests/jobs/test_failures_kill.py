@@ -30,7 +30,7 @@ from portal.queue import job_queue, redis_connection
 from portal.sweep import enqueue_waiting_work
 from tests.factories import make_signup
 from tests.processes import wait_until
-from tests.smtp import free_port
+from tests.smtp import email_kind, free_port
 
 ON_POSTGRESQL = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 STUCK_EMAIL_ERROR = "The worker stopped while sending this email; it may or may not have arrived."
@@ -40,11 +40,6 @@ STUCK_EMAIL_ERROR = "The worker stopped while sending this email; it may or may 
 def redis_url(private_redis_url):
     """Our own Redis: these workers must run this test's jobs, not another test run's (and we pause it)."""
     return private_redis_url
-
-
-def email_kind(message) -> str:
-    """What the portal sent ("invitation", …), from the idempotency key it stamps on every message."""
-    return message["X-Portal-Email"].split("-", 1)[0]
 
 
 def sent(messages) -> Counter:
