@@ -1,3 +1,5 @@
+import re
+
 from tests.conftest import post_form
 from tests.factories import make_signup
 
@@ -67,3 +69,13 @@ def test_a_waiting_applicant_sees_their_place_in_line(app, client, run_jobs):
         data = {"reference_code": third.reference_code, "email": third.email}
     page = post_form(client, "/en/status", data).get_data(as_text=True)
     assert "You are number 3 in line." in page
+
+
+def test_an_invited_applicant_can_join_from_the_status_page(app, client, run_jobs):
+    """"I never got the email": the code and the email are enough to reach the join page."""
+    with app.app_context():
+        code = make_signup(preferred_language="es").reference_code
+    run_jobs()
+    page = post_form(client, "/es/status", {"reference_code": code, "email": "maria.gonzalez@example.com"})
+    join_link = re.search(r'href="(/es/join/[^"]+)"', page.get_data(as_text=True)).group(1)
+    assert "Continuar a Coursera" in client.get(join_link).get_data(as_text=True)

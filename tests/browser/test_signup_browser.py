@@ -129,7 +129,7 @@ def _submit_empty_signup(page, live_server) -> None:
 
 def test_pages_have_no_accessibility_violations(live_server, page, browser, browser_context_args):
     found = {}
-    for path in ("/en/", "/es/", "/en/signup", "/es/signup", "/es/status", "/admin/login"):
+    for path in ("/en/", "/es/", "/en/signup", "/es/signup", "/es/status", "/es/join/not-a-token", "/admin/login"):
         page.goto(f"{live_server}{path}")
         found[path] = _serious(_violations(page)) + _sideways_scrolling(page)
 
