@@ -26,6 +26,14 @@ def test_spanish_learner_follows_the_invitation_and_reaches_the_provider(app, li
 
     page.route(re.compile(r"https://www\.coursera\.org/.*"),
                lambda route: route.fulfill(body="<title>Provider</title>", content_type="text/html"))
+    page.goto(f"{live_server}/es/status")  # "I never got the email": the status page has the same way in
+    page.get_by_label("Código de referencia").fill(reference)
+    page.get_by_label("Correo electrónico").fill("rosa@example.com")
+    page.get_by_role("button", name="Consultar mi solicitud").click()
+    expect(page.get_by_role("link", name="Únase ahora")).to_be_visible()
+    assert _serious(_violations(page)) + _sideways_scrolling(page) == []
+    _screenshot(page, "status-invited-es.png")
+
     page.goto(link)
     expect(page.get_by_role("heading", level=1)).to_contain_text("Rosa")
     assert _serious(_violations(page)) + _sideways_scrolling(page) == []
