@@ -20,7 +20,7 @@ def warm_up(app) -> None:
     catalog, and import the job modules (bench/worker_throughput.py measures the difference)."""
     from importlib import import_module
 
-    from flask_babel import force_locale, gettext
+    from flask_babel import force_locale, get_translations
     from sqlalchemy.orm import configure_mappers
 
     from jobs.schedule import PERIODIC_JOBS
@@ -36,4 +36,4 @@ def warm_up(app) -> None:
             app.jinja_env.get_template(name)
         for language in app.config["LANGUAGES"]:
             with force_locale(language):
-                gettext("Hello %(name)s,", name="")
+                get_translations()  # cached by Flask-Babel for every later context

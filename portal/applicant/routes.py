@@ -27,6 +27,7 @@ def status():
         signup_request = find_request(form.reference_code.data, form.email.data)
         if signup_request is not None and form.action.data == "resend":
             resend_result = send_invitation_again(signup_request.id)
+    state = signup_request.state if signup_request else None
     return render_template(
         "applicant/status.html",
         form=form,
@@ -34,10 +35,8 @@ def status():
         not_found=form.is_submitted() and not form.errors and signup_request is None,
         reason=REASONS.get(signup_request.decision_reason, "") if signup_request else "",
         resend_result=resend_result,
-        join_token=join_token(signup_request) if signup_request and signup_request.state == RequestState.INVITED
-        else None,
-        waitlist_position=waitlist_position(signup_request)
-        if signup_request and signup_request.state == RequestState.WAITLISTED else None,
+        join_token=join_token(signup_request) if state == RequestState.INVITED else None,
+        waitlist_position=waitlist_position(signup_request) if state == RequestState.WAITLISTED else None,
         ResendResult=ResendResult,
     ), 400 if form.errors else 200
 
