@@ -26,6 +26,7 @@ run: install system-packages-run
 
 test: install system-packages-test
 	ruff check portal jobs tests bench wsgi.py
+	lint-imports
 	TEST_POSTGRES_URL="$(TEST_POSTGRES_URL)" pytest $(PYTEST_ARGS)
 
 install: $(VENV)/.installed $(USWDS) $(CATALOGS)

@@ -1,7 +1,7 @@
 """Jobs per second: RQ's default worker against the portal's worker, in one run on this machine.
 
 RQ's default `rq worker` imports the job module in each forked child, so every job rebuilds the
-Flask app; `flask --app wsgi worker` (portal.worker.PortalWorker) builds it once before forking.
+Flask app; `flask --app wsgi worker` (jobs.worker.PortalWorker) builds it once before forking.
 Both drain the same work: N sign-ups, each an activation job and two email jobs sent to a local
 SMTP server (aiosmtpd). Uses the Redis at BENCH_REDIS_URL (default redis://127.0.0.1:6379/14,
 which it empties) and a throwaway SQLite database.

@@ -3,7 +3,7 @@
 Seats move in four ways, each in one database transaction with the request's state change, its
 history row and its email:
 - `activate_request`: an approved request takes a free seat and is invited, or joins the waitlist;
-- `return_seat`: a request giving its seat back (removal, `deny_request`) hands it straight to the
+- `return_seat`: a request giving its seat back (removal, a denial by staff) hands it straight to the
   oldest waiting request, so the waitlist is first come, first served;
 - `promote_waitlist`: seats that are free while people wait (the cap was raised) go to the oldest
   waiting requests, on a schedule;
@@ -16,18 +16,16 @@ delivered twice) never both act: the second finds nothing to do.
 
 import enum
 import logging
-from datetime import timedelta
 
 from sqlalchemy import exists, select, update
-from sqlalchemy.exc import IntegrityError
 
-from portal import notifications
 from portal.clock import program_today
 from portal.extensions import db
-from portal.models import CLOSED_STATES, RequestState, SignupRequest, utcnow
+from portal.lifecycle import claim_request, record_state_change
+from portal.models import RequestState, SignupRequest, utcnow
+from portal.outbox import queue_email
 from portal.programs import Program, current_program
 from portal.seats import put_seat_back, seats_left, take_seat
-from portal.signups import claim_request, record_state_change
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +72,7 @@ def activate_request(request_id: int, *, actor: str = "activation job") -> Activ
         db.session.rollback()  # still no seat: stay where we were
         return ActivationResult.WAITLISTED
     record_state_change(signup, RequestState.WAITLISTED, actor=actor, reason="no seats left")
-    notifications.queue_email(signup, "waitlisted")
+    queue_email(signup, "waitlisted")
     db.session.commit()
     return ActivationResult.WAITLISTED
 
@@ -87,7 +85,7 @@ def invite(signup: SignupRequest, program: Program, *, actor: str, reason: str |
     signup.enroll_by = program.enroll_by_for(program_today())
     signup.failure_reason = None
     record_state_change(signup, RequestState.INVITED, actor=actor, reason=reason)
-    notifications.queue_email(signup, "reenrolment" if returning else "invitation")
+    queue_email(signup, "reenrolment" if returning else "invitation")
 
 
 def promote_waitlist(*, actor: str = "waitlist job") -> int:
@@ -153,28 +151,11 @@ def remove_license(request_id: int, *, reason: str, actor: str) -> RemovalResult
     signup.removed_at = utcnow()
     signup.removal_reason = reason
     record_state_change(signup, RequestState.REMOVED, actor=actor, reason=reason)
-    notifications.queue_email(signup, "removal")
+    queue_email(signup, "removal")
     return_seat(signup, actor=actor)
     db.session.commit()
     log.info("Removed %s (%s)", signup.reference_code, reason)
     return RemovalResult.REMOVED
-
-
-def deny_request(request_id: int, *, reason: str, actor: str, staff=None) -> bool:
-    """A person decides a request does not qualify (staff review): tell the applicant, and give
-    back the seat if it held one (a failed invitation does). False if it was already closed."""
-    signup = db.session.get(SignupRequest, request_id, populate_existing=True)
-    if signup is None or signup.state in CLOSED_STATES:
-        return False
-    if not claim_request(request_id, signup.state):
-        db.session.rollback()
-        return False
-    signup.decision_reason = reason
-    record_state_change(signup, RequestState.DENIED, actor=actor, reason=reason, staff=staff)
-    notifications.queue_email(signup, "not_eligible")
-    return_seat(signup, actor=actor)
-    db.session.commit()
-    return True
 
 
 def _claim_oldest_waiting(program: Program) -> SignupRequest | None:
@@ -212,41 +193,4 @@ def _close(signup: SignupRequest, program: Program, actor: str) -> None:
     """The program stopped issuing licenses before this request's turn came."""
     signup.decision_reason = "program_closed"
     record_state_change(signup, RequestState.DENIED, actor=actor, reason="program_closed")
-    notifications.queue_email(signup, "not_eligible")
-
-
-class ResendResult(enum.StrEnum):
-    SENT = "sent"
-    TOO_SOON = "too soon"
-    LIMIT_REACHED = "limit reached"
-    NOT_INVITED = "not invited"
-
-
-#: An applicant may ask for the invitation again, but not faster than this, nor more often in all.
-RESEND_INTERVAL = timedelta(minutes=15)
-MAX_INVITATIONS = 5
-
-
-def send_invitation_again(request_id: int) -> ResendResult:
-    """Queue another copy of the invitation ("I never got it"), at most every 15 minutes.
-
-    The copy's idempotency key counts the copies, so a double tap that reaches two web processes
-    makes one copy: the second insert hits the unique key.
-    """
-    signup = db.session.get(SignupRequest, request_id, populate_existing=True)  # fresh, not a cached copy
-    if signup is None or signup.state != RequestState.INVITED:
-        return ResendResult.NOT_INVITED
-    invitations = [email for email in signup.emails if email.kind in notifications.INVITATION_KINDS]
-    if len(invitations) >= MAX_INVITATIONS:
-        return ResendResult.LIMIT_REACHED
-    if invitations and invitations[-1].created_at > utcnow() - RESEND_INTERVAL:
-        return ResendResult.TOO_SOON
-    kind = invitations[0].kind if invitations else "invitation"
-    notifications.queue_email(signup, kind, occasion=f"again-{len(invitations)}")
-    record_state_change(signup, RequestState.INVITED, actor="applicant", reason="asked for the invitation again")
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        return ResendResult.TOO_SOON
-    return ResendResult.SENT
+    queue_email(signup, "not_eligible")

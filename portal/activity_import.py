@@ -27,9 +27,10 @@ from sqlalchemy import select
 
 from portal.clock import local_date, program_today, start_of_local_day
 from portal.extensions import db
+from portal.identifiers import normalize_email
+from portal.lifecycle import record_state_change
 from portal.models import RequestState, SignupRequest, utcnow
 from portal.programs import current_program
-from portal.signups import normalize_email, record_state_change
 
 ACTOR = "activity import"
 COLUMNS = ("email", "enrolled_date", "last_activity_date", "progress", "completed")

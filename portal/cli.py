@@ -1,5 +1,6 @@
-"""`flask --app wsgi …` commands: staff accounts, the worker, the scheduler, the sweep, demo data,
-the provider's and the case-management system's files, and the provider's activity report."""
+"""`flask --app wsgi …` commands: staff accounts, demo data, the provider's and the case-management
+system's files, and the provider's activity report. (The worker, the scheduler and the sweep are
+`jobs.cli`'s.)"""
 
 import os
 import secrets
@@ -16,9 +17,8 @@ from portal.models import StaffRole, StaffUser
 
 
 def init_app(app: Flask) -> None:
-    for command in (create_staff_command, dev_staff_command, sweep_command, worker_command, scheduler_command,
-                    demo_data_command, export_provider_command, export_case_report_command,
-                    import_activity_command):
+    for command in (create_staff_command, dev_staff_command, demo_data_command, export_provider_command,
+                    export_case_report_command, import_activity_command):
         app.cli.add_command(command)
 
 
@@ -53,49 +53,6 @@ def dev_staff_command() -> None:
     create_staff("dev@localhost", password, StaffRole.ADMIN)
     login_file.write_text(f"Staff login for development: dev@localhost / {password}\n")
     click.echo(login_file.read_text().strip())
-
-
-@click.command("sweep")
-@with_appcontext
-def sweep_command() -> None:
-    """Enqueue every sign-up and email the database says is waiting."""
-    from portal.sweep import enqueue_waiting_work
-
-    report = enqueue_waiting_work()
-    click.echo(f"Waiting: {report.activations} activations, {report.emails} emails.")
-    if report.stuck_emails:
-        click.echo(f"{report.stuck_emails} emails were left half-sent by a stopped worker: marked failed for staff.")
-    if report.not_enqueued:
-        raise click.ClickException(f"{report.not_enqueued} could not be enqueued: is Redis at "
-                                   f"{current_app.config['REDIS_URL']} up?")
-
-
-@click.command("worker")
-@with_appcontext
-@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
-def worker_command(burst: bool) -> None:
-    """Run an RQ worker (with RQ's scheduler for delayed retries) for the portal's queue."""
-    from jobs.context import use_app
-    from portal.queue import job_queue, redis_connection
-    from portal.worker import PortalWorker
-
-    use_app(current_app._get_current_object())
-    worker = PortalWorker([job_queue()], connection=redis_connection())
-    worker.work(with_scheduler=True, burst=burst)
-
-
-@click.command("scheduler")
-@with_appcontext
-def scheduler_command() -> None:
-    """Run the periodic jobs of jobs/schedule.py. Run exactly one of these."""
-    from rq.cron import CronScheduler
-
-    from jobs.schedule import register_schedule
-    from portal.queue import redis_connection
-
-    scheduler = CronScheduler(connection=redis_connection())
-    register_schedule(scheduler, current_app.config["RQ_QUEUE"])
-    scheduler.start()
 
 
 @click.command("demo-data")

@@ -8,10 +8,10 @@ from faker import Faker
 
 from portal.clock import local_date
 from portal.extensions import db
+from portal.identifiers import new_reference_code
 from portal.models import RequestEvent, RequestState, SignupRequest, utcnow
 from portal.programs import current_program
 from portal.seats import take_seat
-from portal.signups import new_reference_code
 
 _STATES = [
     (RequestState.INVITED, 40),

@@ -1,47 +1,25 @@
 """Accepting the invitation: the signed link in the email, and the "enrolled" step it records.
 
-The link carries the reference code signed with SECRET_KEY (itsdangerous, as Flask's own session
-does), so it cannot be guessed or altered, and it stops working a day after the join-by period.
+The link stops working a day after the join-by period (`portal.links` signs and checks it).
 """
 
 from datetime import timedelta
 
-from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-
 from portal.extensions import db
+from portal.lifecycle import claim_request, record_state_change
+from portal.links import JoinLinkInvalid, reference_code_in_join_token
 from portal.models import RequestState, SignupRequest, utcnow
 from portal.programs import current_program
-from portal.signups import claim_request, find_by_reference, record_state_change
+from portal.signups import find_by_reference
 
 #: Already past the invitation: following the link again just goes on to the provider.
 JOINED_STATES = (RequestState.ENROLLED, RequestState.ACTIVE, RequestState.COMPLETED)
 
 
-class JoinLinkExpired(Exception):
-    pass
-
-
-class JoinLinkInvalid(Exception):
-    pass
-
-
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="join-invitation")
-
-
-def join_token(signup: SignupRequest) -> str:
-    return _serializer().dumps(signup.reference_code)
-
-
 def request_for_join_token(token: str) -> SignupRequest:
+    """The request a join link was made for; JoinLinkExpired or JoinLinkInvalid otherwise."""
     max_age = timedelta(days=current_program().enroll_within_days + 1)
-    try:
-        reference_code = _serializer().loads(token, max_age=int(max_age.total_seconds()))
-    except SignatureExpired:
-        raise JoinLinkExpired from None
-    except BadSignature:
-        raise JoinLinkInvalid from None
+    reference_code = reference_code_in_join_token(token, max_age_seconds=int(max_age.total_seconds()))
     signup = find_by_reference(reference_code)
     if signup is None:
         raise JoinLinkInvalid

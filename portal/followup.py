@@ -20,7 +20,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from portal import notifications
+from portal import outbox
 from portal.activation import RemovalResult, remove_license
 from portal.clock import program_today
 from portal.extensions import db
@@ -90,13 +90,13 @@ def _follow_up_learners(program: Program, report: FollowUpReport) -> None:
 
 
 def _remind(signup: SignupRequest, kind: str, occasion: str | None = None) -> bool:
-    queued = notifications.queue_email_once(signup, kind, occasion) is not None
+    queued = outbox.queue_email_once(signup, kind, occasion) is not None
     db.session.commit()
     return queued
 
 
 def _queued(signup: SignupRequest, kind: str, occasion: str) -> OutboundEmail | None:
-    key = notifications.idempotency_key(signup, kind, occasion)
+    key = outbox.idempotency_key(signup, kind, occasion)
     return db.session.scalar(select(OutboundEmail).where(OutboundEmail.idempotency_key == key))
 
 

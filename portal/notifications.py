@@ -1,35 +1,26 @@
 """Every email the portal sends is built and sent here, and nowhere else.
 
-Emails go through an outbox: `queue_email` adds a row in the caller's transaction, and
-`deliver_email` (run by a job) sends what the row says. The row is claimed with a conditional UPDATE
-before the SMTP conversation, so a job that runs twice sends once. A worker killed in the middle
-of a conversation leaves the row "sending": we cannot know whether the relay took it, and staff see
-it rather than the applicant getting it twice (the sweep marks such rows failed after a while).
-
-An email added to the outbox is handed to RQ when, and only when, its transaction commits (the
-session hooks at the bottom), so no caller can forget to enqueue it or enqueue one that was rolled
-back.
+Emails wait in the outbox (`portal.outbox`) until a job calls `deliver_email`, which claims the
+row, renders the message in the applicant's language from a pair of templates (`.txt` and
+`.html`), talks to the relay, and records what the relay answered.
 """
 
 import enum
 import logging
 import smtplib
 from dataclasses import dataclass
-from datetime import timedelta
 
 from flask import current_app, render_template
 from flask_babel import force_locale, format_date
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
-from portal import queue
+from portal import outbox
 from portal.clock import program_today
 from portal.eligibility import REASONS
 from portal.extensions import db, mail
+from portal.links import join_token, public_url
 from portal.mail import Message
-from portal.models import EmailStatus, OutboundEmail, RequestState, SignupRequest, utcnow
+from portal.models import OutboundEmail, SignupRequest
 from portal.programs import current_program
 
 log = logging.getLogger(__name__)
@@ -55,18 +46,13 @@ EMAIL_KINDS = {
     "removal": EmailKind(_l("Your free training license has ended"), "email/removal"),
 }
 
-#: An invitation that cannot be delivered stalls the request, so staff must see it as failed.
-INVITATION_KINDS = {"invitation", "reenrolment"}
-
 #: Why a license was taken back, in plain words for the removal notice.
 REMOVAL_REASONS = {
     "not_accepted": _l("You did not accept the invitation by the date it gave."),
     "inactive": _l("There was no activity in your courses for a long time."),
 }
 
-#: A row still "sending" after this long was being sent by a worker that died: nobody knows whether
-#: the relay took it, so staff decide (never sent twice by us).
-SENDING_LEASE = timedelta(minutes=15)
+assert EMAIL_KINDS.keys() == outbox.EMAIL_KIND_NAMES, "every kind the outbox accepts has templates here"
 
 
 class DeliveryResult(enum.StrEnum):
@@ -76,71 +62,23 @@ class DeliveryResult(enum.StrEnum):
     SKIPPED = "skipped"  # already sent, being sent, or failed: nothing to do
 
 
-def idempotency_key(signup: SignupRequest, kind: str, occasion: str | None = None) -> str:
-    return f"{kind}-{signup.reference_code}" + (f"-{occasion}" if occasion else "")
-
-
-def queue_email(signup: SignupRequest, kind: str, occasion: str | None = None) -> OutboundEmail:
-    """Add an email to the outbox in the caller's transaction; it is enqueued when that commits.
-
-    The idempotency key is unique: a second email for the same kind and occasion fails the commit.
-    """
-    if kind not in EMAIL_KINDS:
-        raise ValueError(f"unknown email kind {kind!r}")
-    email = OutboundEmail(kind=kind, idempotency_key=idempotency_key(signup, kind, occasion))
-    signup.emails.append(email)
-    return email
-
-
-def queue_email_once(signup: SignupRequest, kind: str, occasion: str | None = None) -> OutboundEmail | None:
-    """Like `queue_email`, but None (and nothing added) if this email was already queued.
-
-    For schedules that run again and again over the same requests: the key decides, not the run.
-    """
-    key = idempotency_key(signup, kind, occasion)
-    if db.session.scalar(select(OutboundEmail.id).where(OutboundEmail.idempotency_key == key)) is not None:
-        return None
-    try:
-        with db.session.begin_nested():
-            email = queue_email(signup, kind, occasion)
-    except IntegrityError:  # another process queued it between our check and our insert
-        signup.emails.remove(email)
-        return None
-    return email
-
-
 def deliver_email(email_id: int, *, max_attempts: int) -> DeliveryResult:
-    claimed = db.session.execute(
-        update(OutboundEmail)
-        .where(OutboundEmail.id == email_id, OutboundEmail.status == EmailStatus.PENDING)
-        .values(status=EmailStatus.SENDING, attempts=OutboundEmail.attempts + 1, last_attempt_at=utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.commit()
-    if not claimed:
+    """Send one outbox email if it is still pending; what happened."""
+    if not outbox.claim_for_sending(email_id):
         return DeliveryResult.SKIPPED
-
     email = db.session.get(OutboundEmail, email_id)
     try:
         mail.send(build_message(email))
     except Exception as error:  # classified below; anything unknown is treated as temporary
         permanent, description = classify_smtp_error(error)
-        email.last_error = description
         if permanent or email.attempts >= max_attempts:
-            email.status = EmailStatus.FAILED
-            _mark_request_failed(email, description)
-            db.session.commit()
+            outbox.record_failure(email, description)
             log.warning("Email %s failed for good: %s", email.idempotency_key, description)
             return DeliveryResult.FAILED
-        email.status = EmailStatus.PENDING
-        db.session.commit()
+        outbox.release_for_retry(email, description)
         log.info("Email %s will be retried: %s", email.idempotency_key, description)
         return DeliveryResult.RETRY
-
-    email.status = EmailStatus.SENT
-    email.sent_at = utcnow()
-    email.last_error = None
-    db.session.commit()
+    outbox.record_sent(email)
     return DeliveryResult.SENT
 
 
@@ -157,17 +95,6 @@ def classify_smtp_error(error: Exception) -> tuple[bool, str]:
 
 def _text(message: bytes | str) -> str:
     return message.decode(errors="replace") if isinstance(message, bytes) else message
-
-
-def _mark_request_failed(email: OutboundEmail, description: str) -> None:
-    """An invitation that cannot be delivered stalls the request: staff must see it."""
-    from portal.signups import record_state_change  # signups imports this module
-
-    if email.kind not in INVITATION_KINDS:
-        return
-    signup = email.signup_request
-    signup.failure_reason = f"Invitation email could not be delivered: {description}"
-    record_state_change(signup, RequestState.FAILED, actor="email job", reason=signup.failure_reason)
 
 
 def build_message(email: OutboundEmail) -> Message:
@@ -188,8 +115,6 @@ def build_message(email: OutboundEmail) -> Message:
 
 def _email_context(signup: SignupRequest) -> dict:
     """What every email template may use. Dates are formatted in the applicant's language."""
-    from portal.enrolment import join_token  # enrolment imports this module
-
     program = current_program()
     language = signup.preferred_language
     enroll_by = signup.enroll_by or program.enroll_by_for(program_today())
@@ -200,7 +125,7 @@ def _email_context(signup: SignupRequest) -> dict:
         "sla_hours": current_app.config["ACTIVATION_SLA_HOURS"],
         "status_url": public_url(f"/{language}/status"),
         "signup_url": public_url(f"/{language}/signup"),
-        "join_url": public_url(f"/{language}/join/{join_token(signup)}"),
+        "join_url": public_url(f"/{language}/join/{join_token(signup.reference_code)}"),
         "provider_url": program.provider_join_url,
         "enroll_by": format_date(enroll_by, "long"),
         "complete_by": format_date(program.complete_by, "long"),
@@ -210,47 +135,3 @@ def _email_context(signup: SignupRequest) -> dict:
         "last_activity": format_date(last_seen, "long") if last_seen else "",
         "removal_after_days": program.follow_up.inactivity_removal_days,
     }
-
-
-def public_url(path: str) -> str:
-    """An absolute link for an email; jobs have no request to take the host from."""
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
-
-
-def fail_stuck_emails(now=None) -> int:
-    """Mark failed the emails left "sending" by a worker that died in the SMTP conversation.
-
-    The relay may or may not have taken such an email; sending it again could send it twice, so
-    it is shown to staff (and an invitation's request becomes failed) instead.
-    """
-    cutoff = (now or utcnow()) - SENDING_LEASE
-    stuck = db.session.scalars(
-        select(OutboundEmail).where(OutboundEmail.status == EmailStatus.SENDING, OutboundEmail.last_attempt_at < cutoff)
-    ).all()
-    for email in stuck:
-        email.status = EmailStatus.FAILED
-        email.last_error = ("The worker stopped while sending this email; it may or may not have arrived. "
-                            "It was not sent again automatically.")
-        _mark_request_failed(email, email.last_error)
-    db.session.commit()
-    return len(stuck)
-
-
-# --- Enqueue on commit ----------------------------------------------------------------------
-
-@event.listens_for(Session, "after_flush")
-def _remember_new_emails(session, _flush_context):
-    new_ids = [item.id for item in session.new if isinstance(item, OutboundEmail)]
-    if new_ids:
-        session.info.setdefault("outbox_to_enqueue", []).extend(new_ids)
-
-
-@event.listens_for(Session, "after_commit")
-def _enqueue_committed_emails(session):
-    for email_id in session.info.pop("outbox_to_enqueue", []):
-        queue.enqueue_email_delivery(email_id)  # Redis away: logged, and the sweep sends it later
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_rolled_back_emails(session):
-    session.info.pop("outbox_to_enqueue", None)

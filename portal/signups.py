@@ -1,37 +1,22 @@
-"""Sign-up requests: creating them, their history, and the queries staff and applicants use."""
+"""Sign-up requests: creating them, and finding an applicant's own."""
 
 import logging
-import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
-from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from portal import notifications, queue
+from portal import queue
 from portal.clock import program_today
 from portal.eligibility import Decision, Outcome, decide_eligibility
 from portal.extensions import db
-from portal.models import (
-    CLOSED_STATES,
-    PENDING_STATES,
-    EmailStatus,
-    OutboundEmail,
-    RequestEvent,
-    RequestState,
-    SignupRequest,
-    StaffUser,
-    utcnow,
-)
+from portal.identifiers import new_reference_code, normalize_email, normalize_reference_code
+from portal.lifecycle import record_state_change
+from portal.models import CLOSED_STATES, RequestState, SignupRequest, utcnow
+from portal.outbox import queue_email
 from portal.programs import current_program
 
 log = logging.getLogger(__name__)
-
-#: Crockford's base32 without I, L, O and U: nothing to mishear or misread on the phone.
-REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_READ_ALIKES = str.maketrans({"O": "0", "I": "1", "L": "1", "U": "V"})
-
 
 class DuplicateSignup(Exception):
     """This email address already has an open request in this program."""
@@ -50,54 +35,6 @@ class SignupAnswers:
     layoff_notice: bool
     case_id: str | None
     agency_staff: bool
-
-
-def new_reference_code() -> str:
-    """Eight characters in two groups of four (about 10^12 codes), e.g. "K7MQ-4X2P"."""
-    characters = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
-    return f"{characters[:4]}-{characters[4:]}"
-
-
-def normalize_reference_code(typed: str) -> str:
-    """What a person typed or read out, in the form we store: "k7mq 4x2p" → "K7MQ-4X2P"."""
-    characters = "".join(ch for ch in typed.upper() if ch.isalnum()).translate(_READ_ALIKES)
-    return f"{characters[:4]}-{characters[4:]}" if len(characters) == 8 else characters
-
-
-def normalize_email(email: str) -> str:
-    return email.strip().lower()
-
-
-def record_state_change(
-    signup: SignupRequest,
-    new_state: RequestState,
-    *,
-    actor: str,
-    reason: str | None = None,
-    staff: StaffUser | None = None,
-) -> None:
-    """Move a request to a new state and write the row of history that says who and why."""
-    signup.events.append(
-        RequestEvent(from_state=signup.state, to_state=new_state, actor=actor, reason=reason, staff=staff)
-    )
-    signup.state = new_state
-
-
-def claim_request(request_id: int, expected_state: str) -> bool:
-    """Lock a request for this transaction if it is still in `expected_state`.
-
-    On PostgreSQL a second claimer waits for our commit, then re-reads the state and finds it
-    changed; on SQLite the write lock does the same. So of two workers (or a job delivered twice)
-    only one acts.
-    """
-    return bool(
-        db.session.execute(
-            update(SignupRequest)
-            .where(SignupRequest.id == request_id, SignupRequest.state == expected_state)
-            .values(updated_at=utcnow())
-            .execution_options(synchronize_session=False)
-        ).rowcount
-    )
 
 
 def create_signup(answers: SignupAnswers) -> SignupRequest:
@@ -159,9 +96,9 @@ def _build_signup(answers: SignupAnswers, email: str, program_code: str, decisio
     record_state_change(signup, RequestState.SUBMITTED, actor="applicant")
     record_state_change(signup, RequestState(decision.outcome), actor="eligibility rules", reason=decision.reason)
     if decision.outcome == Outcome.DENIED:
-        notifications.queue_email(signup, "not_eligible")
+        queue_email(signup, "not_eligible")
     else:
-        notifications.queue_email(signup, "confirmation")
+        queue_email(signup, "confirmation")
     return signup
 
 
@@ -191,64 +128,6 @@ def find_by_reference(reference_code: str) -> SignupRequest | None:
     )
 
 
-def activation_deadline(now: datetime | None = None) -> datetime:
-    """Requests created before this moment and still pending have broken the promise."""
-    return (now or utcnow()) - timedelta(hours=current_app.config["ACTIVATION_SLA_HOURS"])
-
-
-def _search_query(search: str | None):
-    """Requests matching what staff typed: a reference code, part of an email, or part of a name."""
-    query = select(SignupRequest)
-    if search:
-        term = search.strip()
-        pattern = f"%{term.lower()}%"
-        query = query.where(
-            or_(
-                SignupRequest.reference_code == normalize_reference_code(term),
-                SignupRequest.email.like(pattern),
-                func.lower(SignupRequest.first_name + " " + SignupRequest.last_name).like(pattern),
-            )
-        )
-    return query
-
-
-def stale_requests(search: str | None = None, limit: int = 200) -> list[SignupRequest]:
-    """Pending past the activation promise, or failed: newest problems first."""
-    query = _search_query(search).where(
-        SignupRequest.state.in_(PENDING_STATES),
-        or_(SignupRequest.state == RequestState.FAILED, SignupRequest.created_at < activation_deadline()),
-    )
-    return list(db.session.scalars(query.order_by(SignupRequest.created_at.desc()).limit(limit)))
-
-
-def pending_requests(search: str | None = None, limit: int = 200) -> list[SignupRequest]:
-    """Pending and still within the promise, newest first."""
-    query = _search_query(search).where(
-        SignupRequest.state.in_(PENDING_STATES),
-        SignupRequest.state != RequestState.FAILED,
-        SignupRequest.created_at >= activation_deadline(),
-    )
-    return list(db.session.scalars(query.order_by(SignupRequest.created_at.desc()).limit(limit)))
-
-
-def undelivered_emails(search: str | None = None, limit: int = 200) -> list[OutboundEmail]:
-    """Emails the relay refused for good, or that were lost mid-send, newest first.
-
-    A failed invitation also fails its request (it shows as stale); a failed reminder or notice
-    leaves the request as it is, so this list is where staff see those.
-    """
-    query = (
-        select(OutboundEmail)
-        .join(SignupRequest)
-        .where(OutboundEmail.status == EmailStatus.FAILED)
-        .order_by(OutboundEmail.last_attempt_at.desc(), OutboundEmail.id.desc())
-        .limit(limit)
-    )
-    if search:
-        query = query.where(OutboundEmail.request_id.in_(_search_query(search).with_only_columns(SignupRequest.id)))
-    return list(db.session.scalars(query))
-
-
 def waitlist_position(signup: SignupRequest) -> int:
     """Where a waiting request stands in line (1 = next to get a seat): first come, first served."""
     ahead = db.session.scalar(
@@ -262,8 +141,3 @@ def waitlist_position(signup: SignupRequest) -> int:
         )
     )
     return ahead + 1
-
-
-def count_requests_by_state() -> dict[str, int]:
-    rows = db.session.execute(select(SignupRequest.state, func.count()).group_by(SignupRequest.state))
-    return {state: count for state, count in rows}

@@ -5,8 +5,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
 from portal.extensions import db
+from portal.identifiers import normalize_email
 from portal.models import StaffRole, StaffUser, utcnow
-from portal.signups import normalize_email
 
 _hasher = PasswordHasher()
 #: Verified when the email is unknown, so a wrong email costs as long as a wrong password.

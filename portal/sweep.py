@@ -16,7 +16,7 @@ from sqlalchemy import select
 from portal import queue
 from portal.extensions import db
 from portal.models import EmailStatus, OutboundEmail, RequestState, SignupRequest
-from portal.notifications import fail_stuck_emails
+from portal.outbox import fail_stuck_emails
 
 log = logging.getLogger(__name__)
 

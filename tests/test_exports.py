@@ -18,8 +18,8 @@ from portal.exports import (
     export_provider_files_due,
 )
 from portal.extensions import db
+from portal.lifecycle import record_state_change
 from portal.models import ExportFile, RequestState
-from portal.signups import record_state_change
 from tests.factories import make_invited_signup, make_signup
 
 PROVIDER_HEADER = "first_name,last_name,email,preferred_language,reference_code,invited_at,enroll_by\r\n"

@@ -1,14 +1,8 @@
 import pytest
 
+from portal.identifiers import REFERENCE_ALPHABET, new_reference_code, normalize_reference_code
 from portal.models import EmailStatus, RequestState, SignupRequest
-from portal.signups import (
-    REFERENCE_ALPHABET,
-    DuplicateSignup,
-    create_signup,
-    find_request,
-    new_reference_code,
-    normalize_reference_code,
-)
+from portal.signups import DuplicateSignup, create_signup, find_request
 from tests.factories import make_signup, signup_answers
 
 

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.admin import bp
 from portal.admin.forms import LoginForm
+from portal.admin.queries import count_requests_by_state, pending_requests, stale_requests, undelivered_emails
 from portal.eligibility import REASONS
 from portal.exports import find_export_file, list_export_files
 from portal.extensions import login_manager
@@ -16,13 +17,7 @@ from portal.models import StaffRole
 from portal.notifications import REMOVAL_REASONS
 from portal.programs import current_program
 from portal.seats import seats_left
-from portal.signups import (
-    count_requests_by_state,
-    find_by_reference,
-    pending_requests,
-    stale_requests,
-    undelivered_emails,
-)
+from portal.signups import find_by_reference
 from portal.staff import authenticate, load_staff
 
 login_manager.login_view = "admin.login"

@@ -1,17 +1,11 @@
 from flask import redirect, render_template
 
-from portal.activation import ResendResult, send_invitation_again
 from portal.applicant import bp
 from portal.applicant.forms import JoinForm, StatusForm
 from portal.eligibility import REASONS
-from portal.enrolment import (
-    JOINED_STATES,
-    JoinLinkExpired,
-    JoinLinkInvalid,
-    accept_invitation,
-    join_token,
-    request_for_join_token,
-)
+from portal.enrolment import JOINED_STATES, accept_invitation, request_for_join_token
+from portal.invitations import ResendResult, send_invitation_again
+from portal.links import JoinLinkExpired, JoinLinkInvalid, join_token
 from portal.models import RequestState
 from portal.programs import current_program
 from portal.signups import find_request, waitlist_position
@@ -35,7 +29,7 @@ def status():
         not_found=form.is_submitted() and not form.errors and signup_request is None,
         reason=REASONS.get(signup_request.decision_reason, "") if signup_request else "",
         resend_result=resend_result,
-        join_token=join_token(signup_request) if state == RequestState.INVITED else None,
+        join_token=join_token(signup_request.reference_code) if state == RequestState.INVITED else None,
         waitlist_position=waitlist_position(signup_request) if state == RequestState.WAITLISTED else None,
         ResendResult=ResendResult,
     ), 400 if form.errors else 200

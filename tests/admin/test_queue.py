@@ -5,7 +5,7 @@ import pytest
 from portal.activation import activate_request
 from portal.extensions import db
 from portal.models import StaffRole
-from portal.notifications import queue_email
+from portal.outbox import queue_email
 from tests.conftest import csrf_token, post_form
 from tests.factories import make_invited_signup, make_signup, make_staff, sign_in
 

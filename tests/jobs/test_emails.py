@@ -13,7 +13,8 @@ from flask_babel import force_locale
 
 from portal.extensions import db
 from portal.models import utcnow
-from portal.notifications import EMAIL_KINDS, build_message, queue_email
+from portal.notifications import EMAIL_KINDS, build_message
+from portal.outbox import queue_email
 from tests.factories import make_signup
 
 LANGUAGES = ["en", "es"]

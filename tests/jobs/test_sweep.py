@@ -1,5 +1,6 @@
 """Redis is the executor, the database the record: a sign-up made while Redis is down still ends invited."""
 
+from jobs.cli import sweep_command
 from portal.extensions import db
 from portal.models import RequestState, SignupRequest
 from portal.sweep import enqueue_waiting_work
@@ -42,6 +43,6 @@ def test_sweep_command_reports_what_it_enqueued(app, runner, smtp):
         from tests.factories import make_signup
 
         make_signup()
-    result = runner.invoke(args=["sweep"])
+    result = runner.invoke(sweep_command)
     assert result.exit_code == 1
     assert "could not be enqueued" in result.output

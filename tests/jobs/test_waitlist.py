@@ -3,8 +3,9 @@
 from datetime import timedelta
 
 from portal import seats
-from portal.activation import ActivationResult, activate_request, deny_request, promote_waitlist, remove_license
+from portal.activation import ActivationResult, activate_request, promote_waitlist, remove_license
 from portal.extensions import db
+from portal.helpdesk import deny_request
 from portal.models import RequestState, SeatPool, SignupRequest
 from portal.programs import current_program
 from tests.factories import make_signup

@@ -24,4 +24,5 @@ def test_forking_worker_process_invites_in_the_applicants_language(app, smtp, st
         "Recibimos su solicitud de una licencia gratuita de capacitación",
         "Su licencia gratuita de capacitación está lista",
     ]
-    assert "PortalWorker" in output or "Worker" in output
+    # confirmation, activation, invitation: each run to completion by the real worker, none failed
+    assert output.count("Job OK") == 3 and "Traceback" not in output
