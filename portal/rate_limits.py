@@ -36,9 +36,11 @@ def client_key() -> str:
         parsed = ipaddress.ip_address(address)
     except ValueError:
         return f"client:{address}"
-    if parsed.version == 6 and not parsed.ipv4_mapped:
+    if parsed.version == 6:
+        if parsed.ipv4_mapped:
+            return f"client:{parsed.ipv4_mapped}"
         return f"client:{ipaddress.ip_network(f'{parsed}/64', strict=False)}"
-    return f"client:{parsed.ipv4_mapped or parsed}"
+    return f"client:{parsed}"
 
 
 def _typed_email() -> str:

@@ -138,8 +138,14 @@ def settings_for(database_url: str, redis_url: str, smtp_port: int) -> dict:
 
 
 @pytest.fixture
-def app(database_url, redis_url, smtp):
-    app = create_app(settings_for(database_url, redis_url, smtp.port))
+def app_settings():
+    """Settings a test module or test changes for its app (override this fixture)."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, redis_url, smtp, app_settings):
+    app = create_app({**settings_for(database_url, redis_url, smtp.port), **app_settings})
     Redis.from_url(redis_url).flushdb()
     use_app(app)
     yield app
