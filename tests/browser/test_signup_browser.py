@@ -160,3 +160,17 @@ def test_error_summary_takes_focus(live_server, page):
 
     summary.locator('a[href="#first_name"]').click()
     expect(page.locator("#first_name")).to_be_focused()
+
+
+def test_the_bot_trap_is_out_of_sight_out_of_the_tab_order_and_out_of_the_accessibility_tree(live_server, page):
+    page.goto(f"{live_server}/en/signup")
+    box = page.locator("#website").bounding_box()
+    assert box is None or box["x"] + box["width"] <= 0, box
+    focused = set()
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        focused.add(page.evaluate("document.activeElement.id"))
+    assert "first_name" in focused and "attestation" in focused
+    assert "website" not in focused
+    expect(page.get_by_role("textbox", name="Leave this field empty")).to_have_count(0)
+    expect(page.get_by_role("textbox", name="First name")).to_have_count(1)
