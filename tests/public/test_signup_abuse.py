@@ -219,3 +219,15 @@ def test_sign_ups_go_on_when_the_limiter_cannot_reach_redis(app, client, caplog,
     assert "Rate limit storage unreachable" in caplog.text
     with app.app_context():
         assert SignupRequest.query.count() == 3
+
+
+@pytest.mark.parametrize("app_settings", [{"RATELIMIT_ENABLED": True, "TRUSTED_PROXY_COUNT": 1}])
+def test_behind_a_proxy_each_client_is_counted_by_its_own_address(app):
+    """Without TRUSTED_PROXY_COUNT every visitor would be the load balancer, and share one limit."""
+    def post(address: str, number: int) -> int:
+        client = app.test_client()
+        client.environ_base["HTTP_X_FORWARDED_FOR"] = address
+        return post_form(client, "/en/signup", {**FORM_DATA, "email": f"p{number}@example.org"}).status_code
+
+    assert [post("203.0.113.1", n) for n in range(42)].count(429) == 2
+    assert post("203.0.113.2", 99) == 302
