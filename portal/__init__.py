@@ -24,7 +24,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     if app.config["SECRET_KEY"] == DEVELOPMENT_SECRET_KEY:
         app.logger.warning("SECRET_KEY is not set: using the development key. Set it in production.")
 
-    from portal import i18n
+    from portal import i18n, rate_limits
     from portal.extensions import babel, csrf, db, login_manager, mail, migrate
 
     db.init_app(app)
@@ -33,6 +33,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     csrf.init_app(app)
     mail.init_app(app)
     login_manager.init_app(app)
+    rate_limits.init_app(app)
 
     from portal.admin import bp as admin_bp
     from portal.applicant import bp as applicant_bp
@@ -62,12 +63,12 @@ def _sqlite_pragmas(dbapi_connection, _record):
 
 
 def _register_template_globals(app: Flask) -> None:
-    from flask_babel import format_date, format_datetime, format_timedelta
+    from flask_babel import format_date, format_datetime, format_time, format_timedelta
 
     from portal.models import utcnow
     from portal.programs import current_program
 
-    app.jinja_env.globals.update(format_date=format_date, format_datetime=format_datetime,
+    app.jinja_env.globals.update(format_date=format_date, format_datetime=format_datetime, format_time=format_time,
                                  format_timedelta=format_timedelta)
 
     @app.context_processor

@@ -17,8 +17,9 @@ from portal.models import StaffRole, StaffUser
 
 
 def init_app(app: Flask) -> None:
-    for command in (create_staff_command, dev_staff_command, demo_data_command, export_provider_command,
-                    export_case_report_command, import_activity_command):
+    for command in (create_staff_command, set_staff_password_command, disable_staff_command, dev_staff_command,
+                    demo_data_command, export_provider_command, export_case_report_command,
+                    import_activity_command):
         app.cli.add_command(command)
 
 
@@ -28,14 +29,54 @@ def init_app(app: Flask) -> None:
 @click.option("--role", type=click.Choice([role.value for role in StaffRole]), default=StaffRole.HELPDESK.value)
 @click.password_option(help="Asked for when not given (or set STAFF_PASSWORD).", envvar="STAFF_PASSWORD")
 def create_staff_command(email: str, role: str, password: str) -> None:
-    """Create a staff account that can sign in at /admin/login."""
-    from portal.staff import StaffExists, create_staff
+    """Create a staff account that can sign in at /admin/login (a password of 12 characters or more
+    that is not a common one)."""
+    from portal.staff import StaffExists, WeakPassword, create_staff
 
     try:
         staff = create_staff(email, password, StaffRole(role))
     except StaffExists:
         raise click.ClickException(f"A staff account for {email} already exists.") from None
+    except WeakPassword as weak:
+        raise click.ClickException(f"Password not accepted: {weak}") from None
     click.echo(f"Created {staff.role} account {staff.email}.")
+
+
+def _staff_account(email: str):
+    from portal.staff import find_staff
+
+    staff = find_staff(email)
+    if staff is None:
+        raise click.ClickException(f"There is no staff account for {email}.")
+    return staff
+
+
+@click.command("set-staff-password")
+@with_appcontext
+@click.argument("email")
+@click.password_option(help="Asked for when not given (or set STAFF_PASSWORD).", envvar="STAFF_PASSWORD")
+def set_staff_password_command(email: str, password: str) -> None:
+    """Give a staff account a new password; every session it has ends."""
+    from portal.staff import WeakPassword, set_password
+
+    staff = _staff_account(email)
+    try:
+        set_password(staff, password)
+    except WeakPassword as weak:
+        raise click.ClickException(f"Password not accepted: {weak}") from None
+    click.echo(f"New password set for {staff.email}; its sessions have ended.")
+
+
+@click.command("disable-staff")
+@with_appcontext
+@click.argument("email")
+def disable_staff_command(email: str) -> None:
+    """Stop a staff account from signing in, and end every session it has now."""
+    from portal.staff import disable_staff
+
+    staff = _staff_account(email)
+    disable_staff(staff)
+    click.echo(f"Disabled {staff.email}; its sessions have ended.")
 
 
 @click.command("dev-staff")

@@ -29,6 +29,21 @@ def _integer(name: str, default: int) -> int:
     return int(value) if value.strip() else default
 
 
+def _words(name: str, default: str) -> tuple[str, ...]:
+    value = os.environ.get(name)
+    return tuple(word.strip().lower() for word in (default if value is None else value).split(",") if word.strip())
+
+
+#: Mail providers with millions of mailboxes: their domain says nothing about who signs up, so the
+#: per-domain sign-up limit skips them (their mailboxes are counted one by one instead).
+LARGE_EMAIL_PROVIDERS = (
+    "gmail.com,yahoo.com,ymail.com,rocketmail.com,outlook.com,hotmail.com,live.com,msn.com,icloud.com,me.com,"
+    "mac.com,aol.com,proton.me,protonmail.com,gmx.com,mail.com,zoho.com,comcast.net,verizon.net,att.net,"
+    "sbcglobal.net,bellsouth.net,charter.net,cox.net,optonline.net,earthlink.net,juno.com,"
+    "yahoo.com.mx,hotmail.es,hotmail.com.mx,outlook.es,live.com.mx,prodigy.net.mx"
+)
+
+
 def database_url(raw_url: str | None, instance_path: str) -> str:
     """The SQLAlchemy URL for DATABASE_URL, defaulting to an SQLite file under instance/.
 
@@ -80,4 +95,52 @@ def load_settings(instance_path: str) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE"),
         "WTF_CSRF_TIME_LIMIT": None,  # a phone left on the form for hours must still submit
+        # How many proxies (load balancer, ingress) stand in front of the web processes: their
+        # X-Forwarded-For names the client the rate limits count. 0 = clients connect directly.
+        "TRUSTED_PROXY_COUNT": _integer("TRUSTED_PROXY_COUNT", 0),
+        **_abuse_settings(),
+    }
+
+
+def _abuse_settings() -> dict:
+    """Rate limits (Flask-Limiter syntax, e.g. "40/minute;600/hour"), the bot check and the staff
+    sign-in lockout. Each can be raised (benchmarks, a big enrolment event) without a code change.
+
+    "Client" is one IP address (an IPv6 /64): a career center or library behind one NAT is one
+    client, so the per-client limits leave room for a room full of people signing up at once, and
+    only a script sending many a second reaches them. Counts are kept in Redis (REDIS_URL).
+    """
+    return {
+        "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
+        # Every sign-up form sent from one client, accepted or not.
+        "RATELIMIT_SIGNUP_PER_CLIENT": os.environ.get("RATELIMIT_SIGNUP_PER_CLIENT") or "40/minute;600/hour",
+        # Accepted sign-ups for one email domain (not the large providers).
+        "RATELIMIT_SIGNUP_PER_DOMAIN": os.environ.get("RATELIMIT_SIGNUP_PER_DOMAIN") or "60/hour;300/day",
+        # Accepted sign-ups for one mailbox (however it is written).
+        "RATELIMIT_SIGNUP_PER_MAILBOX": os.environ.get("RATELIMIT_SIGNUP_PER_MAILBOX") or "5/hour;10/day",
+        "LARGE_EMAIL_PROVIDERS": _words("LARGE_EMAIL_PROVIDERS", LARGE_EMAIL_PROVIDERS),
+        # Status checks (each one a guess at a reference code, for someone guessing).
+        "RATELIMIT_STATUS_PER_CLIENT": os.environ.get("RATELIMIT_STATUS_PER_CLIENT") or "30/minute;300/hour",
+        "RATELIMIT_STATUS_PER_MAILBOX": os.environ.get("RATELIMIT_STATUS_PER_MAILBOX") or "20/hour",
+        # "Send the invitation again" (each request also allows only one every 15 minutes).
+        "RATELIMIT_RESEND_PER_CLIENT": os.environ.get("RATELIMIT_RESEND_PER_CLIENT") or "10/minute;60/hour",
+        "RATELIMIT_JOIN_PER_CLIENT": os.environ.get("RATELIMIT_JOIN_PER_CLIENT") or "60/minute;600/hour",
+        "RATELIMIT_STAFF_SIGN_IN_PER_CLIENT": (os.environ.get("RATELIMIT_STAFF_SIGN_IN_PER_CLIENT")
+                                               or "10/minute;100/hour"),
+        # Failed staff sign-ins to one account before it is locked; the first lock, doubled after
+        # each further failure up to the longest.
+        "STAFF_LOCKOUT_AFTER_FAILURES": _integer("STAFF_LOCKOUT_AFTER_FAILURES", 5),
+        "STAFF_LOCKOUT_FIRST_SECONDS": _integer("STAFF_LOCKOUT_FIRST_SECONDS", 60),
+        "STAFF_LOCKOUT_LONGEST_SECONDS": _integer("STAFF_LOCKOUT_LONGEST_SECONDS", 15 * 60),
+        # A sign-up form sent sooner than this after it was opened is held for a person to look at.
+        "SIGNUP_MIN_FILL_SECONDS": _integer("SIGNUP_MIN_FILL_SECONDS", 5),
+        # Flask-Limiter: counted in Redis with short timeouts; when Redis is away, counted in each
+        # process's memory instead (logged), and sign-ups go on.
+        "RATELIMIT_STRATEGY": "sliding-window-counter",
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        "RATELIMIT_KEY_PREFIX": "portal",
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        # No X-RateLimit-Remaining: for a per-mailbox limit it would tell how often others tried it.
+        "RATELIMIT_HEADERS_ENABLED": False,
     }

@@ -19,5 +19,34 @@ def normalize_reference_code(typed: str) -> str:
     return f"{characters[:4]}-{characters[4:]}" if len(characters) == 8 else characters
 
 
+#: Providers that deliver "j.doe", "jdoe" and "J.Doe" to one mailbox, by the name they also answer to.
+_DOT_BLIND_DOMAINS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
+
+
 def normalize_email(email: str) -> str:
+    """An address as we store it and send to it: as typed, without spaces around it, lower-cased."""
     return email.strip().lower()
+
+
+def mailbox_key(email: str) -> str:
+    """One key per mailbox, however the address was written: the person, for the one-open-request
+    rule and for rate limits.
+
+    Case does not matter, a plus-tag ("maria+jobs@") reaches the same mailbox at every large
+    provider, and Gmail ignores dots in the name and answers to googlemail.com too. The key is never
+    used to send mail: a provider that treats "+" literally would get a different address.
+    """
+    local, at, domain = normalize_email(email).rpartition("@")
+    if not at or not local:
+        return normalize_email(email)
+    domain = domain.rstrip(".")
+    untagged = local.split("+", 1)[0] or local
+    if domain in _DOT_BLIND_DOMAINS:
+        domain = _DOT_BLIND_DOMAINS[domain]
+        untagged = untagged.replace(".", "") or untagged
+    return f"{untagged}@{domain}"
+
+
+def email_domain(email: str) -> str:
+    """The domain part of an address, as `mailbox_key` writes it ("googlemail.com" → "gmail.com")."""
+    return mailbox_key(email).rpartition("@")[2]

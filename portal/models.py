@@ -1,14 +1,16 @@
 """The portal's tables. Models hold data and small helpers; the rules live in the services."""
 
 import enum
+import secrets
 from datetime import UTC, date, datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from portal.extensions import db
+from portal.identifiers import mailbox_key
 
 
 def utcnow() -> datetime:
@@ -64,16 +66,19 @@ _CLOSED_SQL = "state NOT IN ('denied', 'removed', 'completed')"
 class SignupRequest(db.Model):
     __tablename__ = "signup_requests"
     __table_args__ = (
-        # The database is the last guard against a double sign-up (a double tap, two tabs).
+        # The database is the last guard against a double sign-up (a double tap, two tabs, the same
+        # mailbox written another way): one open request per person, by mailbox.
         Index(
-            "uq_signup_requests_open_email",
+            "uq_signup_requests_open_mailbox",
             "program",
-            "email",
+            "email_key",
             unique=True,
             postgresql_where=text(_CLOSED_SQL),
             sqlite_where=text(_CLOSED_SQL),
         ),
         Index("ix_signup_requests_state_created", "state", "created_at"),
+        # How many sign-ups arrived lately (the seat guard asks on every sign-up).
+        Index("ix_signup_requests_program_created", "program", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -82,7 +87,11 @@ class SignupRequest(db.Model):
     state: Mapped[str] = mapped_column(String(20), default=RequestState.SUBMITTED)
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
+    #: Where we write to: the address as typed, lower-cased.
     email: Mapped[str] = mapped_column(String(254), index=True)
+    #: The mailbox behind `email` (no plus-tag, no dots at Gmail): who the person is. Kept in step
+    #: with `email` whenever that is set.
+    email_key: Mapped[str] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(20))
     zip_code: Mapped[str] = mapped_column(String(10))
     preferred_language: Mapped[str] = mapped_column(String(5))
@@ -94,6 +103,9 @@ class SignupRequest(db.Model):
     attested_at: Mapped[datetime]
     #: Why the rules decided as they did (a code from portal.eligibility.REASONS).
     decision_reason: Mapped[str | None] = mapped_column(String(40))
+    #: Why a request the rules approved waits for a person instead ("seat_guard", "bot_check");
+    #: the history row says more.
+    hold_reason: Mapped[str | None] = mapped_column(String(20))
     #: Why activation could not finish, in the words of whatever failed.
     failure_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -118,6 +130,11 @@ class SignupRequest(db.Model):
     emails: Mapped[list["OutboundEmail"]] = relationship(
         back_populates="signup_request", order_by="OutboundEmail.id", cascade="all, delete-orphan"
     )
+
+    @validates("email")
+    def _keep_mailbox_key(self, _key, email: str) -> str:
+        self.email_key = mailbox_key(email)
+        return email
 
     @property
     def full_name(self) -> str:
@@ -205,10 +222,17 @@ class StaffUser(UserMixin, db.Model):
     is_enabled: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    #: Part of every session cookie of this account; a new one (sign-out, disabling, a new
+    #: password) ends all of them, on every device.
+    session_token: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_urlsafe(32))
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses sign-in to disabled accounts
         return self.is_enabled
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session: the account and its current session token."""
+        return f"{self.id}.{self.session_token}"
 
 
 class ExportFile(db.Model):

@@ -44,6 +44,9 @@ EMAIL_KINDS = {
                                     "email/reminder_enroll_by"),
     "reminder_inactive": EmailKind(_l("We miss you in your courses"), "email/reminder_inactive"),
     "removal": EmailKind(_l("Your free training license has ended"), "email/removal"),
+    # Someone signed up again with the address of an open request: its owner hears, not the form.
+    "already_signed_up": EmailKind(_l("You already have a request for a free training license"),
+                                   "email/already_signed_up"),
 }
 
 #: Why a license was taken back, in plain words for the removal notice.

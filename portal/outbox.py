@@ -25,7 +25,7 @@ from portal.models import EmailStatus, OutboundEmail, RequestState, SignupReques
 #: Every kind of email the portal sends (`portal.notifications.EMAIL_KINDS` says how each looks).
 EMAIL_KIND_NAMES = frozenset({
     "confirmation", "not_eligible", "waitlisted", "invitation", "reenrolment", "reminder_not_accepted",
-    "reminder_enroll_by", "reminder_inactive", "removal",
+    "reminder_enroll_by", "reminder_inactive", "removal", "already_signed_up",
 })
 #: An invitation that cannot be delivered stalls the request, so staff must see it as failed.
 INVITATION_KINDS = frozenset({"invitation", "reenrolment"})

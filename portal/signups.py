@@ -2,7 +2,9 @@
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -10,16 +12,53 @@ from portal import queue
 from portal.clock import program_today
 from portal.eligibility import Decision, Outcome, decide_eligibility
 from portal.extensions import db
-from portal.identifiers import new_reference_code, normalize_email, normalize_reference_code
+from portal.identifiers import mailbox_key, new_reference_code, normalize_email, normalize_reference_code
 from portal.lifecycle import record_state_change
-from portal.models import CLOSED_STATES, RequestState, SignupRequest, utcnow
+from portal.models import CLOSED_STATES, OutboundEmail, RequestState, SignupRequest, utcnow
 from portal.outbox import queue_email
-from portal.programs import current_program
+from portal.programs import Program, current_program
+from portal.seat_guard import SEAT_GUARD_HOLD, seat_guard_hold_note
 
 log = logging.getLogger(__name__)
 
+#: The owner of an address someone signs up with again hears about it at most this often.
+ALREADY_SIGNED_UP_INTERVAL = timedelta(hours=6)
+
+
 class DuplicateSignup(Exception):
-    """This email address already has an open request in this program."""
+    """This mailbox already has an open request in this program."""
+
+    def __init__(self, request_id: int):
+        super().__init__(request_id)
+        self.request_id = request_id
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Why a request the rules approve must wait for a person: a code, and a note for staff."""
+
+    code: str
+    note: str
+    actor: str
+
+
+#: Why a request waits for staff although the rules approve it, in words for staff.
+HOLD_REASONS = {
+    SEAT_GUARD_HOLD: _l("The seat guard: sign-ups were arriving far faster than usual when this one came, possibly "
+                   "from a script. Check that it is a real person before approving."),
+    "bot_check": _l("The bot check: the form came back faster than a person fills it in, or with a hidden field "
+                    "filled in (the history says which). Check that it is a real person before approving."),
+}
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the answer to a public sign-up may show: the address it was sent for and what the
+    answers themselves decide. The same whether or not the address already had a request."""
+
+    email: str
+    outcome: Outcome
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -37,34 +76,57 @@ class SignupAnswers:
     agency_staff: bool
 
 
-def create_signup(answers: SignupAnswers) -> SignupRequest:
+def submit_signup(answers: SignupAnswers, hold: Hold | None = None) -> Receipt:
+    """The public form's sign-up. It answers the same whether or not the mailbox already has an
+    open request, so the form cannot be used to find out who applied; the owner of such a mailbox
+    gets an email with their code and status instead (at most every ALREADY_SIGNED_UP_INTERVAL)."""
+    decision = decide_answers(current_program(), answers)
+    try:
+        create_signup(answers, hold=hold)
+    except DuplicateSignup as duplicate:
+        tell_owner_of_open_request(duplicate.request_id)
+    return Receipt(email=normalize_email(answers.email), outcome=decision.outcome, reason=decision.reason)
+
+
+def decide_answers(program: Program, answers: SignupAnswers) -> Decision:
+    """What the answers alone decide: the program's rules, or closed after its issue-by date."""
+    if not program.issues_licenses_on(program_today()):
+        return Decision(Outcome.DENIED, "program_closed")
+    return decide_eligibility(
+        program.eligibility,
+        employment_status=answers.employment_status,
+        layoff_notice=answers.layoff_notice,
+        agency_staff=answers.agency_staff,
+    )
+
+
+def create_signup(answers: SignupAnswers, hold: Hold | None = None) -> SignupRequest:
     """Save a sign-up with its eligibility decision, then hand activation to the queue.
 
     The row is committed before anything is enqueued (its email goes to RQ on commit): if Redis is
-    down the sign-up still stands and the periodic sweep enqueues it later.
+    down the sign-up still stands and the periodic sweep enqueues it later. A request the rules
+    approve waits for staff instead when `hold` says so, or while the seat guard is on.
+    Raises DuplicateSignup when the mailbox already has an open request.
     """
     program = current_program()
     email = normalize_email(answers.email)
-    if open_request_for_email(program.code, email) is not None:
-        raise DuplicateSignup(email)
-    if not program.issues_licenses_on(program_today()):
-        decision = Decision(Outcome.DENIED, "program_closed")
-    else:
-        decision = decide_eligibility(
-            program.eligibility,
-            employment_status=answers.employment_status,
-            layoff_notice=answers.layoff_notice,
-            agency_staff=answers.agency_staff,
-        )
+    existing = open_request_for_email(program.code, email)
+    if existing is not None:
+        raise DuplicateSignup(existing.id)
+    decision = decide_answers(program, answers)
+    if decision.outcome == Outcome.APPROVED and hold is None:
+        note = seat_guard_hold_note(program)
+        hold = Hold(SEAT_GUARD_HOLD, note, "seat guard") if note else None
     for _attempt in range(5):
-        signup = _build_signup(answers, email, program.code, decision)
+        signup = _build_signup(answers, email, program.code, decision, hold)
         try:
             db.session.commit()
             break
         except IntegrityError:
             db.session.rollback()
-            if open_request_for_email(program.code, email) is not None:
-                raise DuplicateSignup(email) from None
+            existing = open_request_for_email(program.code, email)
+            if existing is not None:
+                raise DuplicateSignup(existing.id) from None
             log.warning("Reference code collision; drawing another")  # one in 10^12: retry
     else:  # pragma: no cover - five collisions in a row means the alphabet is broken
         raise RuntimeError("Could not draw a free reference code")
@@ -74,7 +136,32 @@ def create_signup(answers: SignupAnswers) -> SignupRequest:
     return signup
 
 
-def _build_signup(answers: SignupAnswers, email: str, program_code: str, decision: Decision) -> SignupRequest:
+def tell_owner_of_open_request(request_id: int) -> bool:
+    """Email the owner of an open request their code and status, because someone signed up with
+    their address again; False if they were told less than ALREADY_SIGNED_UP_INTERVAL ago.
+
+    The idempotency key counts these emails, so two sign-ups at once queue one (the second insert
+    hits the unique key) and a flood of sign-ups sends one email per interval, not a mailbox full.
+    """
+    signup = db.session.get(SignupRequest, request_id)
+    told = db.session.scalars(
+        select(OutboundEmail.created_at).where(OutboundEmail.request_id == request_id,
+                                               OutboundEmail.kind == "already_signed_up")
+        .order_by(OutboundEmail.id)
+    ).all()
+    if told and told[-1] > utcnow() - ALREADY_SIGNED_UP_INTERVAL:
+        return False
+    queue_email(signup, "already_signed_up", occasion=str(len(told)))
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return False
+    return True
+
+
+def _build_signup(answers: SignupAnswers, email: str, program_code: str, decision: Decision,
+                  hold: Hold | None) -> SignupRequest:
     signup = SignupRequest(
         reference_code=new_reference_code(),
         program=program_code,
@@ -94,7 +181,13 @@ def _build_signup(answers: SignupAnswers, email: str, program_code: str, decisio
     )
     db.session.add(signup)
     record_state_change(signup, RequestState.SUBMITTED, actor="applicant")
-    record_state_change(signup, RequestState(decision.outcome), actor="eligibility rules", reason=decision.reason)
+    if hold is not None and decision.outcome == Outcome.APPROVED:
+        signup.hold_reason = hold.code
+        record_state_change(signup, RequestState.NEEDS_REVIEW, actor=hold.actor,
+                            reason=f"The rules approve it ({decision.reason}), but it waits for a person. {hold.note}")
+    else:
+        record_state_change(signup, RequestState(decision.outcome), actor="eligibility rules",
+                            reason=decision.reason)
     if decision.outcome == Outcome.DENIED:
         queue_email(signup, "not_eligible")
     else:
@@ -103,21 +196,22 @@ def _build_signup(answers: SignupAnswers, email: str, program_code: str, decisio
 
 
 def open_request_for_email(program_code: str, email: str) -> SignupRequest | None:
+    """The open request of this mailbox (however the address is written), if it has one."""
     return db.session.scalar(
         select(SignupRequest).where(
             SignupRequest.program == program_code,
-            SignupRequest.email == normalize_email(email),
+            SignupRequest.email_key == mailbox_key(email),
             SignupRequest.state.not_in(CLOSED_STATES),
         )
     )
 
 
 def find_request(reference_code: str, email: str) -> SignupRequest | None:
-    """An applicant's own request: both the code and the email must match."""
+    """An applicant's own request: both the code and the mailbox must match."""
     return db.session.scalar(
         select(SignupRequest).where(
             SignupRequest.reference_code == normalize_reference_code(reference_code),
-            SignupRequest.email == normalize_email(email),
+            SignupRequest.email_key == mailbox_key(email),
         )
     )
 

@@ -130,21 +130,32 @@ def settings_for(database_url: str, redis_url: str, smtp_port: int) -> dict:
         "MAIL_SINK_DIR": None,
         "PUBLIC_BASE_URL": "http://portal.test",
         "PORTAL_PROGRAM": "ny",
+        # Tests send forms far faster than people: the tests of rate limits and of the bot check's
+        # timing turn these back on (`abuse_settings`).
+        "RATELIMIT_ENABLED": False,
+        "SIGNUP_MIN_FILL_SECONDS": 0,
     }
 
 
 @pytest.fixture
-def app(database_url, redis_url, smtp):
-    app = create_app(settings_for(database_url, redis_url, smtp.port))
+def app_settings():
+    """Settings a test module or test changes for its app (override this fixture)."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, redis_url, smtp, app_settings):
+    app = create_app({**settings_for(database_url, redis_url, smtp.port), **app_settings})
     Redis.from_url(redis_url).flushdb()
     use_app(app)
     yield app
     with app.app_context():
         _empty_tables()
         db.engine.dispose()
-    connection = app.extensions.pop("portal_redis", None)
-    if connection is not None:
-        connection.close()
+    for name in ("portal_redis", "portal_lockout_redis"):
+        connection = app.extensions.pop(name, None)
+        if connection is not None:
+            connection.close()
 
 
 def _empty_tables() -> None:
@@ -204,14 +215,26 @@ def run_jobs(app):
 # --- Forms ----------------------------------------------------------------------------------
 
 CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+FORM_OPENED_PATTERN = re.compile(r'name="form_opened" type="hidden" value="([^"]+)"')
 
 
 def csrf_token(client, url: str) -> str:
     """The CSRF token of the form at `url`, read the way a browser gets it."""
-    match = CSRF_PATTERN.search(client.get(url).get_data(as_text=True))
+    return hidden_fields(client, url)["csrf_token"]
+
+
+def hidden_fields(client, url: str) -> dict:
+    """The hidden fields a browser sends back with the form at `url`: the CSRF token, and on the
+    sign-up form the signed time it was opened."""
+    page = client.get(url).get_data(as_text=True)
+    match = CSRF_PATTERN.search(page)
     assert match, f"no CSRF token in {url}"
-    return match.group(1) or match.group(2)
+    fields = {"csrf_token": match.group(1) or match.group(2)}
+    opened = FORM_OPENED_PATTERN.search(page)
+    if opened:
+        fields["form_opened"] = opened.group(1)
+    return fields
 
 
 def post_form(client, url: str, data: dict, **kwargs):
-    return client.post(url, data={**data, "csrf_token": csrf_token(client, url)}, **kwargs)
+    return client.post(url, data={**hidden_fields(client, url), **data}, **kwargs)

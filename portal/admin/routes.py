@@ -1,10 +1,11 @@
 import io
 import mailbox
+from datetime import timedelta
 from email.header import decode_header, make_header
 from functools import wraps
 from pathlib import Path
 
-from flask import abort, current_app, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, make_response, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.admin import bp
@@ -13,12 +14,14 @@ from portal.admin.queries import count_requests_by_state, pending_requests, stal
 from portal.eligibility import REASONS
 from portal.exports import find_export_file, list_export_files
 from portal.extensions import login_manager
-from portal.models import StaffRole
+from portal.models import StaffRole, utcnow
 from portal.notifications import REMOVAL_REASONS
 from portal.programs import current_program
+from portal.rate_limits import staff_sign_in_limits
+from portal.seat_guard import seat_guard_status
 from portal.seats import seats_left
-from portal.signups import find_by_reference
-from portal.staff import authenticate, load_staff
+from portal.signups import HOLD_REASONS, find_by_reference
+from portal.staff import SignInOutcome, end_all_sessions, load_staff, sign_in
 
 login_manager.login_view = "admin.login"
 login_manager.login_message = None
@@ -26,22 +29,32 @@ login_manager.user_loader(load_staff)
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@staff_sign_in_limits
 def login():
     form = LoginForm()
-    failed = False
+    result = None
     if form.validate_on_submit():
-        staff = authenticate(form.email.data, form.password.data)
-        if staff is not None:
-            login_user(staff)
+        result = sign_in(form.email.data, form.password.data)
+        if result.outcome == SignInOutcome.SIGNED_IN:
+            login_user(result.staff)
             return redirect(_safe_next(request.args.get("next")))
-        failed = True
-    status = 401 if failed else 400 if form.errors else 200
-    return render_template("admin/login.html", form=form, failed=failed), status
+    outcome = result.outcome if result else None
+    locked = outcome == SignInOutcome.LOCKED
+    status = {SignInOutcome.REFUSED: 401, SignInOutcome.LOCKED: 429}.get(outcome, 400 if form.errors else 200)
+    response = make_response(render_template(
+        "admin/login.html", form=form, failed=outcome == SignInOutcome.REFUSED,
+        locked_until=utcnow() + timedelta(seconds=result.retry_after_seconds) if locked else None,
+    ), status)
+    if locked:
+        response.headers["Retry-After"] = str(result.retry_after_seconds)
+    return response
 
 
 @bp.post("/logout")
 @login_required
 def logout():
+    """Sign out everywhere: the account's session token changes, so every copy of the cookie ends."""
+    end_all_sessions(current_user._get_current_object())
     logout_user()
     return redirect(url_for("admin.login"))
 
@@ -71,6 +84,7 @@ def queue():
         search=search or "",
         counts=count_requests_by_state(),
         seats_left=seats_left(current_program()),
+        seat_guard=seat_guard_status(),
     )
 
 
@@ -81,7 +95,7 @@ def request_detail(reference_code: str):
     if signup_request is None:
         abort(404)
     return render_template("admin/request.html", signup=signup_request,
-                           reason=REASONS.get(signup_request.decision_reason, ""),
+                           reason=REASONS.get(signup_request.decision_reason, ""), hold_reasons=HOLD_REASONS,
                            removal_reason=REMOVAL_REASONS.get(signup_request.removal_reason, ""))
 
 

@@ -8,10 +8,12 @@ from portal.invitations import ResendResult, send_invitation_again
 from portal.links import JoinLinkExpired, JoinLinkInvalid, join_token
 from portal.models import RequestState
 from portal.programs import current_program
+from portal.rate_limits import join_limits, status_limits
 from portal.signups import find_request, waitlist_position
 
 
 @bp.route("/status", methods=["GET", "POST"])
+@status_limits
 def status():
     """Check a request with its reference code and email, and ask for the invitation again."""
     form = StatusForm()
@@ -36,6 +38,7 @@ def status():
 
 
 @bp.route("/join/<token>", methods=["GET", "POST"])
+@join_limits
 def join(token: str):
     """The invitation link: a page with the dates and one button, which records "enrolled" and
     sends the person on to the provider."""

@@ -43,6 +43,14 @@ class FollowUpSchedule:
 
 
 @dataclass(frozen=True)
+class SeatGuard:
+    """Sign-ups faster than this are taken for a script: new approved requests wait for a person."""
+
+    max_signups: int
+    window_minutes: int
+
+
+@dataclass(frozen=True)
 class Program:
     code: str
     agency: str
@@ -64,6 +72,7 @@ class Program:
     program_ends: date
     eligibility: EligibilityRules
     follow_up: FollowUpSchedule
+    seat_guard: SeatGuard
     #: The activity names the case-management system knows, by the state that produces them.
     case_activities: dict
 
@@ -86,6 +95,7 @@ def load_program(name_or_path: str) -> Program:
     try:
         rules = data.pop("eligibility")
         follow_up = data.pop("follow_up")
+        seat_guard = data.pop("seat_guard")
         program = Program(
             eligibility=EligibilityRules(
                 eligible=frozenset(rules["eligible"]),
@@ -99,6 +109,8 @@ def load_program(name_or_path: str) -> Program:
                 inactivity_reminder_days=follow_up["inactivity_reminder_days"],
                 inactivity_removal_days=follow_up["inactivity_removal_days"],
             ),
+            seat_guard=SeatGuard(max_signups=seat_guard["max_signups"],
+                                 window_minutes=seat_guard["window_minutes"]),
             case_activities=dict(data.pop("case_activities")),
             **data,
         )
@@ -117,6 +129,9 @@ def _check(program: Program, path: Path) -> None:
         raise ProgramFileError(f"{path}: inactivity_reminder_days must come before inactivity_removal_days")
     if any(day >= program.enroll_within_days for day in follow_up.not_accepted_reminder_days):
         raise ProgramFileError(f"{path}: not-accepted reminders must fall within enroll_within_days")
+    guard = program.seat_guard
+    if not all(type(value) is int and value > 0 for value in (guard.max_signups, guard.window_minutes)):
+        raise ProgramFileError(f"{path}: seat_guard needs max_signups and window_minutes, whole numbers above 0")
     missing = {"invited", "enrolled", "completed", "removed"} - program.case_activities.keys()
     if missing:
         raise ProgramFileError(f"{path}: case_activities lacks {', '.join(sorted(missing))}")

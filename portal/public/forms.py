@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, RadioField, StringField, TelField
+from wtforms import BooleanField, EmailField, HiddenField, RadioField, StringField, TelField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, Email, InputRequired, Length, Optional, Regexp, StopValidation
 
@@ -100,6 +100,11 @@ class SignupForm(FlaskForm):
         _l("I confirm that the answers I gave are true."),
         validators=[InputRequired(_l("Confirm that your answers are true to send your request"))],
     )
+
+    # The bot check (`portal.bot_check`): when the form was opened (signed), and a field people
+    # never see nor reach, which only a script fills in.
+    form_opened = HiddenField()
+    website = StringField(_l("Leave this field empty"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,18 +1,22 @@
+import logging
 import time
 
 from flask import g, redirect, render_template, session, url_for
 
+from portal.bot_check import bot_signs, form_opened_stamp, is_valid_stamp
 from portal.clock import program_today
-from portal.eligibility import REASONS
+from portal.eligibility import REASONS, Outcome
 from portal.forms import normalize_phone
 from portal.i18n import browser_language
-from portal.models import RequestState
 from portal.programs import current_program
 from portal.public import bp
 from portal.public.forms import SignupForm
-from portal.signups import DuplicateSignup, SignupAnswers, create_signup, find_by_reference
+from portal.rate_limits import signup_limits
+from portal.signups import Hold, SignupAnswers, submit_signup
 
-#: How long the "we received your request" page shows the applicant's code and email.
+log = logging.getLogger(__name__)
+
+#: How long the "we received your request" page shows the applicant's answer and email.
 RECEIVED_PAGE_SECONDS = 30 * 60
 
 
@@ -32,6 +36,7 @@ def home():
 
 
 @bp.route("/signup", methods=["GET", "POST"])
+@signup_limits
 def signup():
     if not current_program().issues_licenses_on(program_today()):
         return render_template("public/closed.html")  # say so before anyone fills in the form
@@ -39,31 +44,40 @@ def signup():
     if not form.is_submitted():
         form.preferred_language.data = form.preferred_language.data or g.lang_code
     if form.validate_on_submit():
-        try:
-            signup_request = create_signup(_answers(form))
-        except DuplicateSignup:
-            return render_template("public/already_signed_up.html", email=form.email.data), 409
-        session["signup_reference"] = signup_request.reference_code
-        session["signup_time"] = time.time()
+        receipt = submit_signup(_answers(form), hold=_bot_hold(form))
+        session["signup_receipt"] = {"email": receipt.email, "outcome": receipt.outcome, "reason": receipt.reason,
+                                     "time": time.time()}
         return redirect(url_for("public.signup_received"))
+    if not is_valid_stamp(form.form_opened.data):
+        form.form_opened.data = form_opened_stamp()  # kept when the form comes back with errors
     status = 400 if form.is_submitted() else 200
     return render_template("public/signup.html", form=form), status
 
 
+def _bot_hold(form: SignupForm) -> Hold | None:
+    signs = bot_signs(form.form_opened.data, form.website.data)
+    if signs is None:
+        return None
+    log.info("Sign-up held for review: %s", signs)
+    return Hold("bot_check", signs, "bot check")
+
+
 @bp.get("/signup/received")
 def signup_received():
-    reference = session.get("signup_reference")
-    if reference and time.time() - session.get("signup_time", 0) > RECEIVED_PAGE_SECONDS:
-        reference = None  # a shared computer: the next person must not see this one's details
-    signup_request = find_by_reference(reference) if reference else None
-    if signup_request is None:
+    """The answer to a sign-up: the same for an address that already had a request as for a new
+    one, so it shows only what the answers decide, and says where the reference code is."""
+    receipt = session.get("signup_receipt")
+    if receipt and time.time() - receipt.get("time", 0) > RECEIVED_PAGE_SECONDS:
+        session.pop("signup_receipt")  # a shared computer: the next person must not see this one's details
+        receipt = None
+    if receipt is None:
         return redirect(url_for("public.signup"))
     return render_template(
         "public/received.html",
-        signup=signup_request,
-        denied=signup_request.state == RequestState.DENIED,
-        needs_review=signup_request.state == RequestState.NEEDS_REVIEW,
-        reason=REASONS.get(signup_request.decision_reason, ""),
+        email=receipt["email"],
+        denied=receipt["outcome"] == Outcome.DENIED,
+        needs_review=receipt["outcome"] == Outcome.NEEDS_REVIEW,
+        reason=REASONS.get(receipt["reason"], ""),
     )
 
 

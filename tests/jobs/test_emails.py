@@ -41,6 +41,8 @@ KEY_PHRASES = {
                           "No hemos visto actividad en sus cursos desde el"),
     "removal": ("Your free online-training license has ended.",
                 "Su licencia gratuita de capacitación en línea terminó."),
+    "already_signed_up": ("You already have a request, so we did not make a second one.",
+                          "Usted ya tiene una solicitud, así que no hicimos una segunda."),
 }
 
 #: The sentence a request's reason code becomes, for the kinds that give a reason.
@@ -121,7 +123,7 @@ def test_every_email_is_complete_in_the_applicants_language(app_context, kind, l
     if kind == "reminder_inactive":
         assert DATES["last_activity"][language] in text and DATES["last_activity"][language] in html
         assert "https://www.coursera.org/" in text and "https://www.coursera.org/" in html
-    if kind in ("confirmation", "waitlisted"):
+    if kind in ("confirmation", "waitlisted", "already_signed_up"):
         assert f"http://portal.test/{language}/status" in text and f"http://portal.test/{language}/status" in html
 
 

@@ -1,0 +1,69 @@
+"""The seat guard: when sign-ups arrive far faster than any launch has seen, a script is the likelier
+cause, so requests the rules approve wait for a person instead of taking seats.
+
+The rate is the program's (`[seat_guard]` in its file). It is counted from the database, the
+record every web process shares, so the guard holds across processes and without Redis. It lifts
+by itself once the rate falls; the requests it held stay in review for staff to approve or deny.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.models import RequestState, SignupRequest, utcnow
+from portal.programs import Program, current_program
+
+SEAT_GUARD_HOLD = "seat_guard"
+
+
+@dataclass(frozen=True)
+class SeatGuardStatus:
+    """What staff see in the banner (and the dashboard)."""
+
+    on: bool
+    recent_signups: int
+    max_signups: int
+    window_minutes: int
+    #: Requests the guard held that still wait for a staff member.
+    held_requests: int
+
+
+def recent_signups(program: Program, now: datetime | None = None) -> int:
+    since = (now or utcnow()) - timedelta(minutes=program.seat_guard.window_minutes)
+    return db.session.scalar(
+        select(func.count()).select_from(SignupRequest).where(
+            SignupRequest.program == program.code, SignupRequest.created_at >= since
+        )
+    )
+
+
+def seat_guard_hold_note(program: Program) -> str | None:
+    """Why a new approved request must wait (for the history staff read), or None if it need not."""
+    guard = program.seat_guard
+    count = recent_signups(program)
+    if count < guard.max_signups:
+        return None
+    return (f"Seat guard: {count} sign-ups in the last {guard.window_minutes} minutes, more than the "
+            f"{guard.max_signups} any launch has seen; possibly a script. Check that this is a real person "
+            "before approving.")
+
+
+def seat_guard_status(program: Program | None = None) -> SeatGuardStatus:
+    program = program or current_program()
+    held = db.session.scalar(
+        select(func.count()).select_from(SignupRequest).where(
+            SignupRequest.program == program.code,
+            SignupRequest.state == RequestState.NEEDS_REVIEW,
+            SignupRequest.hold_reason == SEAT_GUARD_HOLD,
+        )
+    )
+    count = recent_signups(program)
+    return SeatGuardStatus(
+        on=count >= program.seat_guard.max_signups,
+        recent_signups=count,
+        max_signups=program.seat_guard.max_signups,
+        window_minutes=program.seat_guard.window_minutes,
+        held_requests=held,
+    )
