@@ -1,6 +1,7 @@
 """Extensions are created here, unbound, and bound to the app in `create_app`."""
 
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -20,3 +21,4 @@ babel = Babel()
 csrf = CSRFProtect()
 mail = Mail()
 login_manager = LoginManager()
+compress = Compress()
