@@ -17,15 +17,25 @@ def cold_load(browser, browser_context_args, url: str) -> list[dict]:
         network = context.new_cdp_session(page)
         network.send("Network.enable")
         responses, sizes = {}, {}
-        network.on("Network.responseReceived", lambda event: responses.__setitem__(event["requestId"], event["response"]))
-        network.on("Network.loadingFinished", lambda event: sizes.__setitem__(event["requestId"], event["encodedDataLength"]))
+
+        def received(event):
+            responses[event["requestId"]] = event["response"]
+
+        def finished(event):
+            sizes[event["requestId"]] = event["encodedDataLength"]
+
+        network.on("Network.responseReceived", received)
+        network.on("Network.loadingFinished", finished)
         page.goto(url, wait_until="networkidle")
-        return [{"url": responses[request_id]["url"], "status": responses[request_id]["status"],
-                 "encoding": {key.lower(): value for key, value in responses[request_id]["headers"].items()}
-                 .get("content-encoding", ""), "bytes": size}
-                for request_id, size in sizes.items()]
     finally:
         context.close()
+    loaded = []
+    for request_id, size in sizes.items():
+        response = responses[request_id]
+        headers = {name.lower(): value for name, value in response["headers"].items()}
+        loaded.append({"url": response["url"], "status": response["status"],
+                       "encoding": headers.get("content-encoding", ""), "bytes": size})
+    return loaded
 
 
 def test_a_cold_spanish_sign_up_form_is_under_100_kb(live_server, browser, browser_context_args):
