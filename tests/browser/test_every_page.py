@@ -5,6 +5,7 @@ Full-page screenshots at 320 px go to test-results/ (reflow-<language>-<page>.pn
 """
 
 import mailbox
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
@@ -53,21 +54,28 @@ def _sign_up(page, live_server: str, language: str, email: str) -> None:
     page.locator("button[type=submit]").click()
 
 
-def _assert_none(found: dict[str, list[str]]) -> None:
-    problems = {page: problems for page, problems in found.items() if problems}
-    assert not problems, "\n".join(f"{page}:\n  " + "\n  ".join(items) for page, items in problems.items())
-
-
-@pytest.mark.parametrize("language", ["en", "es"])
-def test_public_pages_reflow_and_pass_axe(app, live_server, browser, run_jobs, language):
+@contextmanager
+def _checking_pages(browser, language: str, name_prefix: str):
+    """A browser tab in `language` and `check(name)`, which checks the page it shows; at the end,
+    fails listing every page's problems."""
     context = browser.new_context(locale=LOCALES[language])
     page = context.new_page()
     found = {}
 
     def check(name: str) -> None:
-        found[name] = _problems_at_every_width(page, f"{language}-{name}")
+        found[name] = _problems_at_every_width(page, f"{name_prefix}-{name}")
 
     try:
+        yield page, check
+    finally:
+        context.close()
+    problems = {name: items for name, items in found.items() if items}
+    assert not problems, "\n".join(f"{name}:\n  " + "\n  ".join(items) for name, items in problems.items())
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_public_pages_reflow_and_pass_axe(app, live_server, browser, run_jobs, language):
+    with _checking_pages(browser, language, language) as (page, check):
         page.goto(f"{live_server}/{language}/")
         check("home")
         page.goto(f"{live_server}/{language}/signup")
@@ -115,9 +123,6 @@ def test_public_pages_reflow_and_pass_axe(app, live_server, browser, run_jobs, l
             check("home-closed")
             page.goto(f"{live_server}/{language}/signup")
             check("closed")
-    finally:
-        context.close()
-    _assert_none(found)
 
 
 @pytest.mark.parametrize("language", ["en", "es"])
@@ -134,14 +139,7 @@ def test_staff_pages_reflow_and_pass_axe(app, live_server, browser, tmp_path, la
     message.set_content(f"Join here: http://portal.test/{language}/join/{'Ab3' * 50}\n")
     mailbox.Maildir(app.config["MAIL_SINK_DIR"], create=True).add(message)
 
-    context = browser.new_context(locale=LOCALES[language])
-    page = context.new_page()
-    found = {}
-
-    def check(name: str) -> None:
-        found[name] = _problems_at_every_width(page, f"{language}-staff-{name}")
-
-    try:
+    with _checking_pages(browser, language, f"{language}-staff") as (page, check):
         page.goto(f"{live_server}/admin/login")
         check("login")
         page.fill("#email", STAFF_EMAIL)
@@ -159,6 +157,3 @@ def test_staff_pages_reflow_and_pass_axe(app, live_server, browser, tmp_path, la
         check("exports")
         page.goto(f"{live_server}/admin/dev/mail")
         check("dev-mail")
-    finally:
-        context.close()
-    _assert_none(found)
