@@ -70,4 +70,12 @@ def _favicon() -> Response:
 def _compress_page(response: Response) -> Response:
     if request.blueprint in UNCOMPRESSED_BLUEPRINTS:
         return response
-    return compress.after_request(response)
+    if not 400 <= response.status_code < 500:
+        return compress.after_request(response)
+    # Flask-Compress leaves every answer but a 2xx alone; a form with errors (400), "already signed
+    # up" (409) and a dead link (410) are pages people read: compress them as a 200 would be.
+    status = response.status_code
+    response.status_code = 200
+    response = compress.after_request(response)
+    response.status_code = status
+    return response

@@ -8,6 +8,7 @@ import brotli
 import pytest
 
 from portal.static_files import CACHE_FOR_A_YEAR
+from tests.conftest import post_form
 
 DIST = Path(__file__).resolve().parent.parent / "portal" / "static" / "dist"
 ASSET_LINK = re.compile(r'(?:href|src)="(/static/dist/[^"]+)"')
@@ -73,6 +74,13 @@ def test_public_pages_are_compressed(client, encoding):
     html = brotli.decompress(response.data) if encoding == "br" else gzip.decompress(response.data)
     assert b"<form" in html
     assert len(response.data) < len(html) / 3
+
+
+def test_a_form_with_errors_is_compressed_too(client):
+    response = post_form(client, "/es/signup", {"first_name": "María"}, headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 400
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert "María".encode() in gzip.decompress(response.data)
 
 
 def test_staff_pages_are_not_compressed(client):
