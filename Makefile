@@ -12,9 +12,10 @@ export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 export PORTAL_WEB_PORT := $(PORT)
 
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
-USWDS := portal/static/vendor/uswds/css/uswds.min.css
+# The pages' CSS, script and icons, built from portal/assets/ and the npm packages (not committed).
+STATIC_FILES := portal/static/dist/manifest.json
 
-.PHONY: run test install system-packages-run system-packages-test translations lint clean
+.PHONY: run test install static lighthouse system-packages-run system-packages-test translations lint clean
 
 run: install system-packages-run
 	@mkdir -p instance/maildir/cur instance/maildir/new instance/maildir/tmp
@@ -29,7 +30,7 @@ test: install system-packages-test
 	lint-imports
 	TEST_POSTGRES_URL="$(TEST_POSTGRES_URL)" pytest $(PYTEST_ARGS)
 
-install: $(VENV)/.installed $(USWDS) $(CATALOGS)
+install: $(VENV)/.installed $(STATIC_FILES) $(CATALOGS)
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,11 +42,16 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-# USWDS's CSS finds its fonts and images at ../fonts and ../img: copy the folders side by side.
-$(USWDS): node_modules/.package-lock.json
-	@mkdir -p portal/static/vendor/uswds
-	cp -r node_modules/@uswds/uswds/dist/{css,fonts,img,js} portal/static/vendor/uswds/
-	@touch $@
+# USWDS compiled by Sass with the portal's settings and only the components the pages use, then
+# bundled, minified, fingerprinted and precompressed by esbuild and zlib (portal/assets/build.mjs).
+static: $(STATIC_FILES)
+
+$(STATIC_FILES): $(wildcard portal/assets/*) node_modules/.package-lock.json
+	node portal/assets/build.mjs
+
+# Lighthouse (mobile) on the main public pages, over gunicorn; slow, so not part of `make test`.
+lighthouse: install
+	$(BIN)/python bench/lighthouse.py
 
 %.mo: %.po $(VENV)/.installed
 	$(BIN)/pybabel compile -i $< -o $@
@@ -72,4 +78,4 @@ system-packages-test:
 	$(call need,chromium,chromium)
 
 clean:
-	rm -rf $(VENV) node_modules portal/static/vendor $(CATALOGS)
+	rm -rf $(VENV) node_modules portal/static/dist $(CATALOGS)

@@ -44,9 +44,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(admin_bp)
     i18n.init_app(app)
 
-    from portal import cli
+    from portal import cli, static_files
 
     cli.init_app(app)
+    static_files.init_app(app)
     _register_template_globals(app)
     _register_health_checks(app)
     return app

@@ -94,6 +94,9 @@ def load_settings(instance_path: str) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE"),
+        # Pages are compressed by portal/static_files.py, which leaves out staff pages (Flask-Compress
+        # would otherwise compress every response); static files come precompressed from the build.
+        "COMPRESS_REGISTER": False,
         "WTF_CSRF_TIME_LIMIT": None,  # a phone left on the form for hours must still submit
         # How many proxies (load balancer, ingress) stand in front of the web processes: their
         # X-Forwarded-For names the client the rate limits count. 0 = clients connect directly.

@@ -140,12 +140,12 @@ def test_pages_have_no_accessibility_violations(live_server, page, browser, brow
 
     # As a visitor without JavaScript sees it: the page's own script never runs.
     context = browser.new_context(**browser_context_args)
-    context.route("**/portal.js", lambda route: route.abort())
+    context.route("**/*.js", lambda route: route.abort())
     try:
         no_script_page = context.new_page()
         _submit_empty_signup(no_script_page, live_server)
         expect(no_script_page.locator("[data-error-summary]")).not_to_be_focused()
-        found["/en/signup with errors, without portal.js"] = _serious(_violations(no_script_page))
+        found["/en/signup with errors, without its script"] = _serious(_violations(no_script_page))
     finally:
         context.close()
 
