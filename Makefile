@@ -16,6 +16,8 @@ USWDS := portal/static/vendor/uswds/css/uswds.min.css
 
 .PHONY: run test install system-packages-run system-packages-test translations lint clean
 
+# Development is opt-in: everything `make run` starts (web, worker, scheduler, commands) runs with it.
+run: export PORTAL_ENV := development
 run: install system-packages-run
 	@mkdir -p instance/maildir/cur instance/maildir/new instance/maildir/tmp
 	flask --app wsgi db upgrade

@@ -58,6 +58,9 @@ def worker_environment(app: Flask) -> dict[str, str]:
         "PORTAL_PROGRAM": config["PORTAL_PROGRAM"],
         "PORTAL_TIMEZONE": config["BABEL_DEFAULT_TIMEZONE"],
         "SECRET_KEY": config["SECRET_KEY"],
+        "PORTAL_ENV": config["PORTAL_ENV"],
+        "ALLOW_SQLITE_IN_PRODUCTION": "1" if config["ALLOW_SQLITE_IN_PRODUCTION"] else "",
+        "DATABASE_TIMEOUT_SECONDS": str(config["DATABASE_TIMEOUT_SECONDS"]),
     }
 
 

@@ -1,8 +1,10 @@
+import logging
 import time
 
 from flask import g, redirect, render_template, session, url_for
 
 from portal.clock import program_today
+from portal.database import DATABASE_UNAVAILABLE
 from portal.eligibility import REASONS
 from portal.forms import normalize_phone
 from portal.i18n import browser_language
@@ -11,6 +13,8 @@ from portal.programs import current_program
 from portal.public import bp
 from portal.public.forms import SignupForm
 from portal.signups import DuplicateSignup, SignupAnswers, create_signup, find_by_reference
+
+log = logging.getLogger(__name__)
 
 #: How long the "we received your request" page shows the applicant's code and email.
 RECEIVED_PAGE_SECONDS = 30 * 60
@@ -43,6 +47,9 @@ def signup():
             signup_request = create_signup(_answers(form))
         except DuplicateSignup:
             return render_template("public/already_signed_up.html", email=form.email.data), 409
+        except DATABASE_UNAVAILABLE:  # nothing was saved: show the answers again to send later
+            log.warning("Sign-up not saved: the database did not answer")
+            return render_template("public/signup.html", form=form, unavailable=True), 503
         session["signup_reference"] = signup_request.reference_code
         session["signup_time"] = time.time()
         return redirect(url_for("public.signup_received"))
