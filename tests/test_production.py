@@ -91,7 +91,8 @@ def test_production_refuses_each_unsafe_setting_by_name(environment, changes, na
 
 
 def test_every_problem_is_named_at_once(environment):
-    message = refusal(environment, SECRET_KEY=None, DATABASE_URL=None, MAIL_SERVER=None, PUBLIC_BASE_URL=None, FLASK_DEBUG="1")
+    message = refusal(environment, SECRET_KEY=None, DATABASE_URL=None, MAIL_SERVER=None, PUBLIC_BASE_URL=None,
+                      FLASK_DEBUG="1")
     for name in ("SECRET_KEY", "DATABASE_URL", "MAIL_SERVER", "PUBLIC_BASE_URL", "FLASK_DEBUG"):
         assert name in message
 
