@@ -15,8 +15,7 @@ MIN_SECRET_KEY_LENGTH = 32
 #: zxcvbn's estimate for a random 32-character key is about 10^28 guesses or more (hex) and
 #: 10^30 (URL-safe base64); a phrase of common words or a keyboard pattern is far below.
 MIN_SECRET_KEY_GUESSES_LOG10 = 24
-#: A random key has a few short words in it by chance (under a third of its characters in 3,000
-#: random hex keys); a made-up key is mostly words.
+#: A random key has a few short words in it by chance; a made-up key is mostly words.
 MAX_SECRET_KEY_WORD_SHARE = 0.4
 HOW_TO_MAKE_A_KEY = "make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
 
@@ -69,8 +68,10 @@ def secret_key_problem(key: str | None) -> str | None:
     if len(key) < MIN_SECRET_KEY_LENGTH:
         return f"is too short ({len(key)} characters; at least {MIN_SECRET_KEY_LENGTH} random ones are needed)"
     estimate = zxcvbn(key[:100])  # zxcvbn slows down on long input; 100 random characters are plenty
+    # Plain words only: read as "l33t" or backwards, any random string is full of words.
     words = sum(len(match["token"]) for match in estimate["sequence"]
-                if match["pattern"] == "dictionary" and len(match["token"]) >= 3)
+                if match["pattern"] == "dictionary" and len(match["token"]) >= 3
+                and not match.get("l33t") and not match.get("reversed"))
     if estimate["guesses_log10"] < MIN_SECRET_KEY_GUESSES_LOG10 or words / len(key[:100]) >= MAX_SECRET_KEY_WORD_SHARE:
         return "does not look random (repeated characters, a sequence, or words)"
     return None
