@@ -7,6 +7,7 @@ fails: it never skips.
 
 import os
 import re
+import signal
 import uuid
 
 import pytest
@@ -57,6 +58,22 @@ def private_redis_url():
     server = RedisServer()
     server.start()
     yield server.url(15)
+    server.stop()
+
+
+@pytest.fixture
+def stoppable_redis(app):
+    """A Redis of this test's own, which it may stop (or freeze with SIGSTOP) and start again on the
+    same port; the app uses it."""
+    server = RedisServer()
+    server.start()
+    app.config["REDIS_URL"] = server.url()
+    app.extensions.pop("portal_redis", None)
+    with app.app_context():
+        redis_connection().ping()  # the web app was up and talking to Redis before it stopped
+    yield server
+    if server.process is not None:
+        os.kill(server.process.pid, signal.SIGCONT)  # a frozen one must be able to hear SIGTERM
     server.stop()
 
 

@@ -24,7 +24,6 @@ from portal.queue import job_queue
 from portal.sweep import enqueue_waiting_work
 from tests.conftest import csrf_token, settings_for
 from tests.factories import FORM_DATA
-from tests.processes import RedisServer
 from tests.proxy import TcpProxy
 
 ON_POSTGRESQL = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -158,43 +157,30 @@ def test_readyz_says_503_within_two_seconds_when_the_database_refuses_or_is_sile
     assert (status, body["database"], body["redis"]) == (503, "timeout", "ok") and seconds < 2
 
 
-@pytest.fixture
-def own_redis(app):
-    """A redis-server of this test's own, which the test may stop or freeze; the app uses it."""
-    server = RedisServer()
-    server.start()
-    app.config["REDIS_URL"] = server.url()
-    app.extensions.pop("portal_redis", None)
-    yield server
-    if server.process is not None:
-        os.kill(server.process.pid, signal.SIGCONT)
-    server.stop()
-
-
-def test_readyz_says_503_within_two_seconds_when_redis_refuses_or_is_frozen(app, own_redis):
+def test_readyz_says_503_within_two_seconds_when_redis_refuses_or_is_frozen(app, stoppable_redis):
     assert ready(app)[0] == 200
-    os.kill(own_redis.process.pid, signal.SIGSTOP)
+    os.kill(stoppable_redis.process.pid, signal.SIGSTOP)
     status, body, seconds = ready(app)
     assert (status, body["database"]) == (503, "ok") and seconds < 2
     assert body["redis"] in ("error: TimeoutError", "timeout")  # its own 0.5 s, or the page's 1.5 s
-    os.kill(own_redis.process.pid, signal.SIGCONT)
-    own_redis.stop()
+    os.kill(stoppable_redis.process.pid, signal.SIGCONT)
+    stoppable_redis.stop()
     status, body, seconds = ready(app)
     assert (status, body["redis"], body["database"]) == (503, "error: ConnectionError", "ok") and seconds < 2
 
 
-def test_redis_frozen_a_sign_up_is_saved_and_answered_within_two_seconds(app, own_redis):
+def test_redis_frozen_a_sign_up_is_saved_and_answered_within_two_seconds(app, stoppable_redis):
     client = app.test_client()
     token = csrf_token(client, "/en/signup")
-    Redis.from_url(own_redis.url()).ping()
-    os.kill(own_redis.process.pid, signal.SIGSTOP)
+    Redis.from_url(stoppable_redis.url()).ping()
+    os.kill(stoppable_redis.process.pid, signal.SIGSTOP)
 
     for number, language in enumerate(["en", "es", "en"]):
         response, seconds = submit(client, language, {**FORM_DATA, "email": f"frozen{number}@example.com"}, token)
         assert response.status_code == 302 and seconds < 2
 
     assert saved_rows(app) == (3, 6, 3)
-    os.kill(own_redis.process.pid, signal.SIGCONT)  # thawed: the sweep hands the work over
+    os.kill(stoppable_redis.process.pid, signal.SIGCONT)  # thawed: the sweep hands the work over
     with app.app_context():
         report = enqueue_waiting_work()
         assert (report.activations, report.emails, report.not_enqueued) == (3, 3, 0)
