@@ -17,6 +17,8 @@ STATIC_FILES := portal/static/dist/manifest.json
 
 .PHONY: run test install static lighthouse system-packages-run system-packages-test translations lint clean
 
+# Development is opt-in: everything `make run` starts (web, worker, scheduler, commands) runs with it.
+run: export PORTAL_ENV := development
 run: install system-packages-run
 	@mkdir -p instance/maildir/cur instance/maildir/new instance/maildir/tmp
 	flask --app wsgi db upgrade

@@ -22,6 +22,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+# A benchmark runs on a development machine: its own key, no relay (it and its workers read this).
+os.environ.setdefault("PORTAL_ENV", "development")
 
 import sqlalchemy  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402

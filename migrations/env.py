@@ -90,6 +90,10 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        # The portal's short database timeouts are for requests; a migration may run long.
+        from portal.database import lift_timeouts
+
+        lift_timeouts(connection)
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

@@ -1,30 +1,27 @@
 """The sign-up portal for free online-training licenses."""
 
-import logging
 import os
 
-from flask import Flask, jsonify
-from sqlalchemy import event, text
-from sqlalchemy.engine import Engine
+from flask import Flask
 
-from portal.config import DEVELOPMENT_SECRET_KEY, load_settings
+from portal.config import DEVELOPMENT, load_settings
 
 
 def create_app(overrides: dict | None = None) -> Flask:
+    """Build the app; in production, refuse to (UnsafeSettings) while a setting is missing or unsafe."""
     app = Flask(__name__, instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(load_settings(app.instance_path))
     if overrides:
         app.config.update(overrides)
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        # Web and worker processes share the file: wait for a lock instead of failing at once.
-        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
-    if app.config["SECRET_KEY"] == DEVELOPMENT_SECRET_KEY:
-        app.logger.warning("SECRET_KEY is not set: using the development key. Set it in production.")
 
-    from portal import i18n, rate_limits
+    from portal import database, errors, headers, health, i18n, logs, rate_limits
+    from portal.production import check_production_settings
+
+    logs.configure_logging(app)
+    check_production_settings(app.config)
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", database.engine_options(app.config))
+
     from portal.extensions import babel, csrf, db, login_manager, mail, migrate
 
     db.init_app(app)
@@ -34,6 +31,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     mail.init_app(app)
     login_manager.init_app(app)
     rate_limits.init_app(app)
+    headers.init_app(app)
+    errors.init_app(app)
 
     from portal.admin import bp as admin_bp
     from portal.applicant import bp as applicant_bp
@@ -42,6 +41,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(public_bp)
     app.register_blueprint(applicant_bp)
     app.register_blueprint(admin_bp)
+    if app.config["PORTAL_ENV"] == DEVELOPMENT:
+        from portal.admin.dev_mail import bp as dev_mail_bp
+
+        app.register_blueprint(dev_mail_bp)  # the local sink's mail: development only
     i18n.init_app(app)
 
     from portal import cli, static_files
@@ -49,18 +52,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     cli.init_app(app)
     static_files.init_app(app)
     _register_template_globals(app)
-    _register_health_checks(app)
+    health.init_app(app)
     return app
-
-
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, _record):
-    """WAL lets the web read while a worker writes; SQLite enforces foreign keys only when asked."""
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
 
 
 def _register_template_globals(app: Flask) -> None:
@@ -75,28 +68,3 @@ def _register_template_globals(app: Flask) -> None:
     @app.context_processor
     def program_and_clock():
         return {"program": current_program(), "sla_hours": app.config["ACTIVATION_SLA_HOURS"], "now": utcnow()}
-
-
-def _register_health_checks(app: Flask) -> None:
-    from portal.extensions import db
-    from portal.queue import redis_connection
-
-    @app.get("/healthz")
-    def healthz():
-        return jsonify(status="ok")
-
-    @app.get("/readyz")
-    def readyz():
-        checks = {}
-        try:
-            db.session.execute(text("SELECT 1"))
-            checks["database"] = "ok"
-        except Exception as error:  # report, don't crash: this page exists to say what is down
-            checks["database"] = f"error: {type(error).__name__}"
-        try:
-            redis_connection().ping()
-            checks["redis"] = "ok"
-        except Exception as error:
-            checks["redis"] = f"error: {type(error).__name__}"
-        ready = all(value == "ok" for value in checks.values())
-        return jsonify(status="ok" if ready else "unavailable", **checks), 200 if ready else 503

@@ -4,6 +4,7 @@ This is the only module that reads the environment; everything else asks `curren
 """
 
 import os
+import secrets
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -13,8 +14,16 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOCAL_REDIS_URL = "redis://127.0.0.1:6380/0"
 
 
-#: Signs sessions when SECRET_KEY is unset; fine on a laptop, never in production.
-DEVELOPMENT_SECRET_KEY = "dev-only-secret-key-change-me"
+#: The only value PORTAL_ENV may take to turn development on; anything else (or nothing) is production.
+DEVELOPMENT = "development"
+PRODUCTION = "production"
+
+#: The key the portal once fell back on when SECRET_KEY was unset. It is public (it was in the source),
+#: so production refuses it; development makes a random key of its own instead (`development_secret_key`).
+OLD_DEVELOPMENT_SECRET_KEY = "dev-only-secret-key-change-me"
+
+#: The largest request body the portal accepts (the sign-up form is about 1 KB; nothing is uploaded).
+MAX_CONTENT_LENGTH = 64 * 1024
 
 
 def _flag(name: str, default: bool = False) -> bool:
@@ -44,6 +53,11 @@ LARGE_EMAIL_PROVIDERS = (
 )
 
 
+def _number(name: str, default: float) -> float:
+    value = os.environ.get(name, "")
+    return float(value) if value.strip() else default
+
+
 def database_url(raw_url: str | None, instance_path: str) -> str:
     """The SQLAlchemy URL for DATABASE_URL, defaulting to an SQLite file under instance/.
 
@@ -58,17 +72,49 @@ def database_url(raw_url: str | None, instance_path: str) -> str:
     return raw_url
 
 
+def portal_environment() -> str:
+    """"development" only when PORTAL_ENV says exactly that: a forgotten setting means production."""
+    return DEVELOPMENT if os.environ.get("PORTAL_ENV", "").strip().lower() == DEVELOPMENT else PRODUCTION
+
+
+def development_secret_key(instance_path: str) -> str:
+    """A random key kept in instance/ for development, shared by `make run`'s web and worker (join
+    links are signed with it), made on first use. Never a key anybody else knows."""
+    path = Path(instance_path) / "development-secret-key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as key_file:
+            key_file.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
 def load_settings(instance_path: str) -> dict:
-    """Read the environment once, when the app is built."""
+    """Read the environment once, when the app is built.
+
+    Development (PORTAL_ENV=development) fills in what a laptop lacks: a random key, the local mail
+    sink, a local address. Production fills in nothing that must be chosen: `portal.production`
+    refuses to start while such a setting is missing or unsafe.
+    """
+    environment = portal_environment()
+    development = environment == DEVELOPMENT
     mail_server = os.environ.get("MAIL_SERVER") or None
+    port = _integer("PORT", 5000)
     return {
-        "SECRET_KEY": os.environ.get("SECRET_KEY") or DEVELOPMENT_SECRET_KEY,
+        "PORTAL_ENV": environment,
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or (development_secret_key(instance_path) if development else None),
         "SQLALCHEMY_DATABASE_URI": database_url(os.environ.get("DATABASE_URL"), instance_path),
+        # SQLite is for one machine; production must say so out loud to run on it.
+        "ALLOW_SQLITE_IN_PRODUCTION": _flag("ALLOW_SQLITE_IN_PRODUCTION"),
+        # How long anything may wait for PostgreSQL (connecting, a free pooled connection, one
+        # statement's answer) before the request gives up with a 503.
+        "DATABASE_TIMEOUT_SECONDS": _number("DATABASE_TIMEOUT_SECONDS", 3),
         "REDIS_URL": os.environ.get("REDIS_URL") or LOCAL_REDIS_URL,
         "RQ_QUEUE": os.environ.get("RQ_QUEUE") or "portal",
-        # Mail: without MAIL_SERVER we talk to the local sink `make run` starts on port 8025.
-        "MAIL_SERVER": mail_server or "127.0.0.1",
-        "MAIL_PORT": _integer("MAIL_PORT", 25 if mail_server else 8025),
+        # Mail: in development without MAIL_SERVER we talk to the local sink `make run` starts on
+        # port 8025; production has no default relay.
+        "MAIL_SERVER": mail_server or ("127.0.0.1" if development else None),
+        "MAIL_PORT": _integer("MAIL_PORT", 8025 if development and not mail_server else 25),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
         "MAIL_USE_TLS": _flag("MAIL_USE_TLS"),
@@ -76,16 +122,15 @@ def load_settings(instance_path: str) -> dict:
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER") or "Training Licenses <no-reply@localhost>",
         "MAIL_TIMEOUT_SECONDS": _integer("MAIL_TIMEOUT_SECONDS", 15),
         # Where the development SMTP sink keeps what it catches (read at /admin/dev/mail).
-        "MAIL_SINK_DIR": None if mail_server else (
-            os.environ.get("MAIL_SINK_DIR") or str(Path(instance_path) / "maildir")
-        ),
+        "MAIL_SINK_DIR": (os.environ.get("MAIL_SINK_DIR") or str(Path(instance_path) / "maildir"))
+        if development and not mail_server else None,
         "PORTAL_PROGRAM": os.environ.get("PORTAL_PROGRAM") or "ny",
         "ACTIVATION_SLA_HOURS": _integer("ACTIVATION_SLA_HOURS", 48),
         # Where `flask export-provider` and `export-case-report` also write their files (staff
         # download them at /admin/exports whatever this says).
         "EXPORT_DIR": os.environ.get("EXPORT_DIR") or str(Path(instance_path) / "exports"),
         # The address printed in emails; links must work when a job renders them.
-        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL") or f"http://127.0.0.1:{_integer('PORT', 5000)}",
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL") or (f"http://127.0.0.1:{port}" if development else None),
         "LANGUAGES": ("en", "es"),
         "BABEL_DEFAULT_LOCALE": "en",
         # Dates and times are stored in UTC and shown in the program's own time zone.
@@ -93,11 +138,17 @@ def load_settings(instance_path: str) -> dict:
         "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE"),
+        # Cookies only over HTTPS in production (the portal is served behind HTTPS there).
+        "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", default=not development),
+        "REMEMBER_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", default=not development),
+        "WTF_CSRF_TIME_LIMIT": None,  # a phone left on the form for hours must still submit
+        # Bodies past this answer 413 before they are read; form fields and parts are capped too.
+        "MAX_CONTENT_LENGTH": MAX_CONTENT_LENGTH,
+        "MAX_FORM_MEMORY_SIZE": MAX_CONTENT_LENGTH,
+        "MAX_FORM_PARTS": 100,
         # Pages are compressed by portal/static_files.py, which leaves out staff pages (Flask-Compress
         # would otherwise compress every response); static files come precompressed from the build.
         "COMPRESS_REGISTER": False,
-        "WTF_CSRF_TIME_LIMIT": None,  # a phone left on the form for hours must still submit
         # How many proxies (load balancer, ingress) stand in front of the web processes: their
         # X-Forwarded-For names the client the rate limits count. 0 = clients connect directly.
         "TRUSTED_PROXY_COUNT": _integer("TRUSTED_PROXY_COUNT", 0),

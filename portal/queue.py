@@ -7,9 +7,12 @@ Job ids are unique per piece of work, so the sweep never stacks a second copy be
 
 import logging
 
-from flask import current_app
+from flask import current_app, g
 from redis import Redis
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.retry import Retry
 from rq import Queue
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
@@ -23,13 +26,21 @@ SEND_EMAIL = "jobs.email.send_email"
 
 _FINISHED_STATUSES = {JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED, JobStatus.FINISHED}
 
+#: How long a sign-up waits on Redis before leaving the work to the sweep. A Redis that is down
+#: refuses at once; a frozen one (accepts, never answers) would otherwise hold the page.
+REDIS_TIMEOUT_SECONDS = 0.5
+
 
 def redis_connection() -> Redis:
+    """The process's Redis client. Short timeouts and one retry, on a dropped connection only: redis-py's
+    default retries a timeout ten times, which made a sign-up wait up to a minute on a frozen Redis.
+    (RQ's worker raises the socket timeout of its own connection for its long blocking reads.)"""
     connection = current_app.extensions.get("portal_redis")
     if connection is None:
-        # Short timeouts: a sign-up must not hang because Redis is away.
         connection = Redis.from_url(
-            current_app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=10, health_check_interval=30
+            current_app.config["REDIS_URL"], socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+            socket_timeout=REDIS_TIMEOUT_SECONDS, health_check_interval=30,
+            retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
         )
         current_app.extensions["portal_redis"] = connection
     return connection
@@ -48,7 +59,12 @@ def enqueue_email_delivery(email_id: int) -> bool:
 
 
 def _enqueue_once(function: str, job_id: str, *args) -> bool:
-    """Enqueue unless the same job is already waiting or running. False when Redis is away."""
+    """Enqueue unless the same job is already waiting or running. False when Redis is away.
+
+    Once Redis has failed, the rest of this request (or job) does not wait on it again.
+    """
+    if g.get("redis_away"):
+        return False
     queue = job_queue()
     try:
         for _attempt in range(2):
@@ -60,6 +76,7 @@ def _enqueue_once(function: str, job_id: str, *args) -> bool:
                     return True  # already queued, scheduled for a retry, or running
         return True
     except RedisError as error:
+        g.redis_away = True
         log.warning("Could not enqueue %s (%s); the sweep will pick it up", job_id, error)
         return False
 

@@ -7,6 +7,7 @@ fails: it never skips.
 
 import os
 import re
+import signal
 import uuid
 
 import pytest
@@ -60,6 +61,22 @@ def private_redis_url():
     server.stop()
 
 
+@pytest.fixture
+def stoppable_redis(app):
+    """A Redis of this test's own, which it may stop (or freeze with SIGSTOP) and start again on the
+    same port; the app uses it."""
+    server = RedisServer()
+    server.start()
+    app.config["REDIS_URL"] = server.url()
+    app.extensions.pop("portal_redis", None)
+    with app.app_context():
+        redis_connection().ping()  # the web app was up and talking to Redis before it stopped
+    yield server
+    if server.process is not None:
+        os.kill(server.process.pid, signal.SIGCONT)  # a frozen one must be able to hear SIGTERM
+    server.stop()
+
+
 # --- SMTP -----------------------------------------------------------------------------------
 
 @pytest.fixture(scope="session")
@@ -110,25 +127,34 @@ def database_url(request, tmp_path_factory):
 
 def _migrate(url: str) -> None:
     """Build the schema with the project's own migrations, as `make run` does."""
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    app = create_app({**PRODUCTION_SETTINGS, "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         upgrade()
         db.engine.dispose()
 
 
+#: The tests run the app as production runs it (PORTAL_ENV unset), with settings production accepts;
+#: SQLite is allowed knowingly, since every database test also runs on it.
+PRODUCTION_SETTINGS = {
+    "PORTAL_ENV": "production",
+    "SECRET_KEY": "EluyRffltux0uxCb9maNg6N-AEXon4qY02e8JDcIK4kSLkRJ",
+    "ALLOW_SQLITE_IN_PRODUCTION": True,
+    "MAIL_SERVER": "127.0.0.1",
+    "PUBLIC_BASE_URL": "https://portal.test",
+}
+
+
 def settings_for(database_url: str, redis_url: str, smtp_port: int) -> dict:
     return {
+        **PRODUCTION_SETTINGS,
         "TESTING": True,
-        "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": redis_url,
         "RQ_QUEUE": "portal-test",
-        "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": smtp_port,
         "MAIL_TIMEOUT_SECONDS": 5,
         "MAIL_SUPPRESS_SEND": False,  # Flask-Mail drops all mail when TESTING is on; we want it sent
         "MAIL_SINK_DIR": None,
-        "PUBLIC_BASE_URL": "http://portal.test",
         "PORTAL_PROGRAM": "ny",
         # Tests send forms far faster than people: the tests of rate limits and of the bot check's
         # timing turn these back on (`abuse_settings`).

@@ -9,6 +9,7 @@ the way a lost machine dies (SIGKILL, no cleanup) without touching the test run 
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -58,6 +59,9 @@ def worker_environment(app: Flask) -> dict[str, str]:
         "PORTAL_PROGRAM": config["PORTAL_PROGRAM"],
         "PORTAL_TIMEZONE": config["BABEL_DEFAULT_TIMEZONE"],
         "SECRET_KEY": config["SECRET_KEY"],
+        "PORTAL_ENV": config["PORTAL_ENV"],
+        "ALLOW_SQLITE_IN_PRODUCTION": "1" if config["ALLOW_SQLITE_IN_PRODUCTION"] else "",
+        "DATABASE_TIMEOUT_SECONDS": str(config["DATABASE_TIMEOUT_SECONDS"]),
     }
 
 
@@ -181,3 +185,48 @@ class RedisServer:
             return False
         finally:
             client.close()
+
+
+# --- gunicorn -------------------------------------------------------------------------------
+
+class GunicornProcess:
+    """`gunicorn wsgi:app` as production runs it, with the repository's gunicorn.conf.py, the test
+    app's settings as its environment, and its access and error logs in a file the test reads."""
+
+    def __init__(self, app: Flask, *, workers: int = 2):
+        self.port = free_port()
+        self._log = tempfile.TemporaryFile(mode="w+")
+        command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-b", f"127.0.0.1:{self.port}",
+                   "-w", str(workers), "wsgi:app"]
+        self.process = subprocess.Popen(command, cwd=ROOT, env=worker_environment(app), stdout=self._log,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+        wait_until(self._answers, timeout=60, what="gunicorn to answer /healthz")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _answers(self) -> bool:
+        if self.process.poll() is not None:
+            pytest.fail(f"gunicorn exited with {self.process.returncode}:\n{self.output()[-3000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as connection:
+                connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+                return connection.recv(64).startswith(b"HTTP/1.1 200")
+        except OSError:
+            return False
+
+    def output(self) -> str:
+        self._log.flush()
+        self._log.seek(0)
+        return self._log.read()
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(os.getpgid(self.process.pid), signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                _kill_group(self.process.pid)
+                self.process.wait(timeout=10)
+        self._log.close()

@@ -1,11 +1,8 @@
 import io
-import mailbox
 from datetime import timedelta
-from email.header import decode_header, make_header
 from functools import wraps
-from pathlib import Path
 
-from flask import abort, current_app, make_response, redirect, render_template, request, send_file, url_for
+from flask import abort, make_response, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.admin import bp
@@ -115,30 +112,6 @@ def export_download(file_id: int):
                          download_name=export_file.filename)
     response.headers["Cache-Control"] = "no-store"  # names and emails: no copies in caches
     return response
-
-
-@bp.get("/dev/mail")
-@login_required
-def dev_mail():
-    """Development only: the messages the local SMTP sink caught (404 when a real relay is set)."""
-    sink = current_app.config.get("MAIL_SINK_DIR")
-    if not sink:
-        abort(404)
-    messages = []
-    if Path(sink, "cur").is_dir():
-        box = mailbox.Maildir(sink, create=False)
-        messages = sorted(box, key=lambda message: message.get_date() or 0, reverse=True)[:50]
-    return render_template("admin/dev_mail.html", messages=[_readable(message) for message in messages])
-
-
-def _readable(message: mailbox.MaildirMessage) -> dict:
-    text = next((part for part in message.walk() if part.get_content_type() == "text/plain"), None)
-    return {
-        "to": message["To"],
-        "subject": str(make_header(decode_header(message["Subject"] or ""))),
-        "date": message["Date"],
-        "body": text.get_payload(decode=True).decode(text.get_content_charset() or "utf-8") if text else "",
-    }
 
 
 def _safe_next(target: str | None) -> str:

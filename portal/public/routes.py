@@ -5,6 +5,7 @@ from flask import g, redirect, render_template, session, url_for
 
 from portal.bot_check import bot_signs, form_opened_stamp, is_valid_stamp
 from portal.clock import program_today
+from portal.database import DATABASE_UNAVAILABLE
 from portal.eligibility import REASONS, Outcome
 from portal.forms import normalize_phone
 from portal.i18n import browser_language
@@ -44,7 +45,11 @@ def signup():
     if not form.is_submitted():
         form.preferred_language.data = form.preferred_language.data or g.lang_code
     if form.validate_on_submit():
-        receipt = submit_signup(_answers(form), hold=_bot_hold(form))
+        try:
+            receipt = submit_signup(_answers(form), hold=_bot_hold(form))
+        except DATABASE_UNAVAILABLE:  # nothing was saved: show the answers again to send later
+            log.warning("Sign-up not saved: the database did not answer")
+            return render_template("public/signup.html", form=form, unavailable=True), 503
         session["signup_receipt"] = {"email": receipt.email, "outcome": receipt.outcome, "reason": receipt.reason,
                                      "time": time.time()}
         return redirect(url_for("public.signup_received"))

@@ -9,7 +9,7 @@ from portal.outbox import queue_email
 from tests.conftest import csrf_token, post_form
 from tests.factories import make_invited_signup, make_signup, make_staff, sign_in
 
-ADMIN_PAGES = ["/admin/", "/admin/requests/ABCD-2345", "/admin/dev/mail"]
+ADMIN_PAGES = ["/admin/", "/admin/requests/ABCD-2345"]
 
 
 @pytest.mark.parametrize("url", ADMIN_PAGES)

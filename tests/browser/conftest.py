@@ -34,8 +34,12 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
-    """A phone-sized window: most applicants come from a phone."""
-    return {**browser_context_args, "viewport": PHONE}
+    """A phone-sized window: most applicants come from a phone.
+
+    The pages' Content-Security-Policy allows no inline script, and Playwright injects axe-core as
+    one: these contexts let it in. tests/browser/test_security_browser.py browses with the policy
+    enforced."""
+    return {**browser_context_args, "viewport": PHONE, "bypass_csp": True}
 
 
 @pytest.fixture(scope="session")

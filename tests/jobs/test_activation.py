@@ -19,7 +19,7 @@ def test_activation_invites_takes_a_seat_and_sends_the_invitation(app, app_conte
     assert subjects == ["We received your request for a free training license", "Your free training license is ready"]
     invitation = next(m for m in smtp.messages if m["Subject"] == "Your free training license is ready")
     body = text_body(invitation)
-    assert "http://portal.test/en/join/" in body
+    assert "https://portal.test/en/join/" in body
     assert signup.reference_code in body
     assert "Join by" in body
 

@@ -109,13 +109,13 @@ def test_every_email_is_complete_in_the_applicants_language(app_context, kind, l
         for phrase in ENGLISH_EVERYWHERE:
             assert phrase not in text, f"untranslated {phrase!r} in the Spanish {kind} email"
 
-    join_link = f"http://portal.test/{language}/join/"
+    join_link = f"https://portal.test/{language}/join/"
     if kind in JOIN_KINDS:
         assert join_link in text and join_link in html
         assert DATES["enroll_by"][language] in text and DATES["enroll_by"][language] in html
     else:
         assert "/join/" not in text and "/join/" not in html
-    signup_link = f"http://portal.test/{language}/signup"
+    signup_link = f"https://portal.test/{language}/signup"
     if kind in SIGNUP_LINK_KINDS:
         assert signup_link in text and signup_link in html
     if kind in REASONS:
@@ -124,7 +124,7 @@ def test_every_email_is_complete_in_the_applicants_language(app_context, kind, l
         assert DATES["last_activity"][language] in text and DATES["last_activity"][language] in html
         assert "https://www.coursera.org/" in text and "https://www.coursera.org/" in html
     if kind in ("confirmation", "waitlisted", "already_signed_up"):
-        assert f"http://portal.test/{language}/status" in text and f"http://portal.test/{language}/status" in html
+        assert f"https://portal.test/{language}/status" in text and f"https://portal.test/{language}/status" in html
 
 
 @pytest.mark.parametrize("kind", list(EMAIL_KINDS))

@@ -10,11 +10,10 @@ import pytest
 
 from portal.extensions import db
 from portal.models import EmailStatus, OutboundEmail, RequestState, SignupRequest
-from portal.queue import job_queue, redis_connection
+from portal.queue import job_queue
 from portal.sweep import enqueue_waiting_work
 from tests.conftest import post_form
 from tests.factories import FORM_DATA
-from tests.processes import RedisServer
 
 PEOPLE = 100
 
@@ -34,19 +33,6 @@ SUBJECTS = {
 def redis_url(private_redis_url):
     """Not the machine's shared Redis, which other test runs empty and work from."""
     return private_redis_url
-
-
-@pytest.fixture
-def stoppable_redis(app):
-    """A Redis of this test's own, which it may stop and start again on the same port; the app uses it."""
-    server = RedisServer()
-    server.start()
-    app.config["REDIS_URL"] = server.url()
-    app.extensions.pop("portal_redis", None)
-    with app.app_context():
-        redis_connection().ping()  # the web app was up and talking to Redis before it stopped
-    yield server
-    server.stop()
 
 
 def test_redis_stopped_while_a_hundred_people_sign_up(app, smtp, run_jobs, stoppable_redis):
