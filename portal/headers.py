@@ -60,6 +60,6 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def no_store(response):
-        if request.endpoint != "static":
+        if request.endpoint not in ("static", "favicon"):  # files, nobody's data
             response.headers["Cache-Control"] = "no-store"
         return response

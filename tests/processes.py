@@ -62,6 +62,8 @@ def worker_environment(app: Flask) -> dict[str, str]:
         "PORTAL_ENV": config["PORTAL_ENV"],
         "ALLOW_SQLITE_IN_PRODUCTION": "1" if config["ALLOW_SQLITE_IN_PRODUCTION"] else "",
         "DATABASE_TIMEOUT_SECONDS": str(config["DATABASE_TIMEOUT_SECONDS"]),
+        "RATELIMIT_ENABLED": "1" if config["RATELIMIT_ENABLED"] else "0",
+        "SIGNUP_MIN_FILL_SECONDS": str(config["SIGNUP_MIN_FILL_SECONDS"]),
     }
 
 

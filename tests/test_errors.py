@@ -66,7 +66,7 @@ def assert_error_page(response, code: int, language: str):
     assert response.mimetype == "text/html"
     assert f'<html lang="{language}">' in html
     assert HEADINGS[code][0 if language == "en" else 1] in html
-    assert 'class="usa-skipnav"' in html and "usa-footer" in html  # the site's layout
+    assert 'class="usa-skipnav"' in html and "portal-footer" in html  # the site's layout
     home = "/en/" if language == "en" else "/es/"
     assert f'href="{home}"' in html  # a way on
     assert "mailto:" in html  # and somebody to ask

@@ -15,7 +15,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import SignupRequest, StaffRole
-from tests.conftest import CSRF_PATTERN
+from tests.conftest import CSRF_PATTERN, FORM_OPENED_PATTERN
 from tests.factories import FORM_DATA, STAFF_PASSWORD, make_staff
 from tests.processes import GunicornProcess
 from tests.smtp import email_kind, text_body
@@ -56,7 +56,11 @@ class Browser:
     def post_form(self, path: str, data: dict):
         _, page = self.request("GET", path)
         match = CSRF_PATTERN.search(page)
-        return self.request("POST", path, {**data, "csrf_token": match.group(1) or match.group(2)})
+        hidden = {"csrf_token": match.group(1) or match.group(2)}
+        opened = FORM_OPENED_PATTERN.search(page)  # the sign-up form's signed opening time
+        if opened:
+            hidden["form_opened"] = opened.group(1)
+        return self.request("POST", path, {**data, **hidden})
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from flask_migrate import check, upgrade
 from portal import create_app
 from portal.extensions import db
 from portal.models import utcnow
-from tests.conftest import DATABASE_BACKENDS, POSTGRES_URL
+from tests.conftest import DATABASE_BACKENDS, POSTGRES_URL, PRODUCTION_SETTINGS
 
 
 def test_migrations_match_the_models(app):
@@ -45,7 +45,7 @@ def _old_request(connection, request_id: int, email: str, state: str) -> None:
 
 
 def test_existing_requests_get_their_mailbox_key_and_staff_a_session_token(empty_database_url):
-    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url})
+    app = create_app({**PRODUCTION_SETTINGS, "SQLALCHEMY_DATABASE_URI": empty_database_url})
     with app.app_context():
         upgrade(revision="3b4aa4786d37")
         with db.engine.begin() as connection:

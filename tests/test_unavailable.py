@@ -22,7 +22,7 @@ from portal.extensions import db
 from portal.models import OutboundEmail, RequestEvent, SignupRequest
 from portal.queue import job_queue
 from portal.sweep import enqueue_waiting_work
-from tests.conftest import csrf_token, settings_for
+from tests.conftest import hidden_fields, settings_for
 from tests.factories import FORM_DATA
 from tests.proxy import TcpProxy
 
@@ -60,9 +60,9 @@ def saved_rows(app) -> tuple[int, int, int]:
                      for model in (SignupRequest, RequestEvent, OutboundEmail))
 
 
-def submit(client, language: str, data: dict, token: str):
+def submit(client, language: str, data: dict, hidden: dict):
     started = time.monotonic()
-    response = client.post(f"/{language}/signup", data={**data, "csrf_token": token})
+    response = client.post(f"/{language}/signup", data={**data, **hidden})
     return response, time.monotonic() - started
 
 
@@ -83,16 +83,16 @@ def assert_form_kept(response, language: str, data: dict):
 @pytest.mark.parametrize("language", ["en", "es"])
 def test_database_refusing_at_submit_keeps_the_answers_and_saves_nothing(app, proxied_app, proxy, language):
     client = proxied_app.test_client()
-    token = csrf_token(client, f"/{language}/signup")
+    hidden = hidden_fields(client, f"/{language}/signup")
     proxy.refuse()
 
-    response, seconds = submit(client, language, TYPED, token)
+    response, seconds = submit(client, language, TYPED, hidden)
 
     assert_form_kept(response, language, TYPED)
     assert seconds < 5
     assert saved_rows(app) == (0, 0, 0)
     proxy.forward()  # back: the same answers, sent again, are saved
-    response, _ = submit(client, language, TYPED, token)
+    response, _ = submit(client, language, TYPED, hidden)
     assert response.status_code == 302
     assert saved_rows(app) == (1, 2, 1)
 
@@ -101,20 +101,20 @@ def test_database_refusing_at_submit_keeps_the_answers_and_saves_nothing(app, pr
 @pytest.mark.parametrize("language", ["en", "es"])
 def test_database_going_silent_answers_within_five_seconds_and_saves_nothing(app, proxied_app, proxy, language):
     client = proxied_app.test_client()
-    token = csrf_token(client, f"/{language}/signup")
-    response, _ = submit(client, language, {**TYPED, "email": "first@example.com"}, token)
+    hidden = hidden_fields(client, f"/{language}/signup")
+    response, _ = submit(client, language, {**TYPED, "email": "first@example.com"}, hidden)
     assert response.status_code == 302  # a pooled connection now exists, and it is the one that goes silent
     proxy.go_silent()
 
-    response, seconds = submit(client, language, TYPED, token)
+    response, seconds = submit(client, language, TYPED, hidden)
 
     assert_form_kept(response, language, TYPED)
     assert seconds < 5
     assert saved_rows(app) == (1, 2, 1)  # only the first person
-    response, seconds = submit(client, language, TYPED, token)  # a new connection: accepted, then nothing
+    response, seconds = submit(client, language, TYPED, hidden)  # a new connection: accepted, then nothing
     assert response.status_code == 503 and seconds < 5
     proxy.forward()
-    response, _ = submit(client, language, TYPED, token)
+    response, _ = submit(client, language, TYPED, hidden)
     assert response.status_code == 302
     assert saved_rows(app) == (2, 4, 2)
 
@@ -123,16 +123,16 @@ def test_database_going_silent_answers_within_five_seconds_and_saves_nothing(app
 def test_database_going_silent_at_commit_leaves_nothing_half_saved(app, proxied_app, proxy):
     """The inserts reach PostgreSQL, the COMMIT never does: the transaction dies with its connection."""
     client = proxied_app.test_client()
-    token = csrf_token(client, "/es/signup")
+    hidden = hidden_fields(client, "/es/signup")
     proxy.go_silent_at(b"COMMIT")
 
-    response, seconds = submit(client, "es", TYPED, token)
+    response, seconds = submit(client, "es", TYPED, hidden)
 
     assert_form_kept(response, "es", TYPED)
     assert seconds < 5
     assert saved_rows(app) == (0, 0, 0)
     proxy.forward()
-    response, _ = submit(client, "es", TYPED, token)
+    response, _ = submit(client, "es", TYPED, hidden)
     assert response.status_code == 302
     assert saved_rows(app) == (1, 2, 1)
 
@@ -171,12 +171,12 @@ def test_readyz_says_503_within_two_seconds_when_redis_refuses_or_is_frozen(app,
 
 def test_redis_frozen_a_sign_up_is_saved_and_answered_within_two_seconds(app, stoppable_redis):
     client = app.test_client()
-    token = csrf_token(client, "/en/signup")
+    hidden = hidden_fields(client, "/en/signup")
     Redis.from_url(stoppable_redis.url()).ping()
     os.kill(stoppable_redis.process.pid, signal.SIGSTOP)
 
     for number, language in enumerate(["en", "es", "en"]):
-        response, seconds = submit(client, language, {**FORM_DATA, "email": f"frozen{number}@example.com"}, token)
+        response, seconds = submit(client, language, {**FORM_DATA, "email": f"frozen{number}@example.com"}, hidden)
         assert response.status_code == 302 and seconds < 2
 
     assert saved_rows(app) == (3, 6, 3)
