@@ -1,5 +1,6 @@
 import io
 import mailbox
+import re
 from email.header import decode_header, make_header
 from functools import wraps
 from pathlib import Path
@@ -8,7 +9,7 @@ from flask import abort, current_app, redirect, render_template, request, send_f
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.admin import bp
-from portal.admin.forms import LoginForm
+from portal.admin.forms import LoginForm, SearchForm
 from portal.admin.queries import count_requests_by_state, pending_requests, stale_requests, undelivered_emails
 from portal.eligibility import REASONS
 from portal.exports import find_export_file, list_export_files
@@ -62,9 +63,11 @@ def admin_required(view):
 @bp.get("/")
 @login_required
 def queue():
-    search = request.args.get("q", "").strip() or None
+    form = SearchForm(request.args)
+    search = form.q.data.strip() or None if form.validate() and form.q.data else None
     return render_template(
         "admin/queue.html",
+        form=form,
         stale=stale_requests(search),
         pending=pending_requests(search),
         undelivered=undelivered_emails(search),
@@ -127,8 +130,13 @@ def _readable(message: mailbox.MaildirMessage) -> dict:
     }
 
 
+#: A path under /admin/ in plain URL characters: no scheme or host, no backslash, no "//", no
+#: spaces or line breaks (a CR LF in `next` would otherwise reach the Location header).
+_SAFE_NEXT = re.compile(r"/admin/(?!.*//)[A-Za-z0-9\-._~/?=&%+]*")
+
+
 def _safe_next(target: str | None) -> str:
-    """Only follow `next` within /admin/, never to another site."""
-    if target and target.startswith("/admin/") and not target.startswith("//"):
+    """Only follow `next` within /admin/, never to another site; anything odd goes to the queue."""
+    if target and _SAFE_NEXT.fullmatch(target):
         return target
     return url_for("admin.queue")
