@@ -17,6 +17,18 @@ LOCAL_REDIS_URL = "redis://127.0.0.1:6380/0"
 DEVELOPMENT_SECRET_KEY = "dev-only-secret-key-change-me"
 
 
+#: RFC 5321 (section 4.5.3.2): how long the SMTP client waits at each step, in seconds. The TCP
+#: connection has no RFC timeout; a dead host should not hold a worker for five minutes.
+RFC_5321_TIMEOUTS = {
+    "MAIL_CONNECT_TIMEOUT": 30,
+    "MAIL_GREETING_TIMEOUT": 5 * 60,  # the "220" greeting
+    "MAIL_COMMAND_TIMEOUT": 5 * 60,  # MAIL and RCPT (and EHLO, STARTTLS, AUTH, QUIT, which it leaves open)
+    "MAIL_DATA_INITIATION_TIMEOUT": 2 * 60,  # the "354" answer to DATA
+    "MAIL_DATA_BLOCK_TIMEOUT": 3 * 60,  # sending the message
+    "MAIL_DATA_TERMINATION_TIMEOUT": 10 * 60,  # the answer after the message's final "."
+}
+
+
 def _flag(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
     if value is None or value == "":
@@ -27,6 +39,11 @@ def _flag(name: str, default: bool = False) -> bool:
 def _integer(name: str, default: int) -> int:
     value = os.environ.get(name, "")
     return int(value) if value.strip() else default
+
+
+def _seconds(name: str, default: float) -> float:
+    value = os.environ.get(name, "")
+    return float(value) if value.strip() else default
 
 
 def database_url(raw_url: str | None, instance_path: str) -> str:
@@ -59,7 +76,8 @@ def load_settings(instance_path: str) -> dict:
         "MAIL_USE_TLS": _flag("MAIL_USE_TLS"),
         "MAIL_USE_SSL": _flag("MAIL_USE_SSL"),
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER") or "Training Licenses <no-reply@localhost>",
-        "MAIL_TIMEOUT_SECONDS": _integer("MAIL_TIMEOUT_SECONDS", 15),
+        # RFC 5321's timeouts, one per step of the SMTP conversation (portal/mail.py says which).
+        **{name: _seconds(name, default) for name, default in RFC_5321_TIMEOUTS.items()},
         # Where the development SMTP sink keeps what it catches (read at /admin/dev/mail).
         "MAIL_SINK_DIR": None if mail_server else (
             os.environ.get("MAIL_SINK_DIR") or str(Path(instance_path) / "maildir")

@@ -15,6 +15,8 @@ from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
 
+from portal.mail import longest_conversation_seconds
+
 log = logging.getLogger(__name__)
 
 #: Jobs by dotted path: the job modules import the services, so the services cannot import them.
@@ -44,16 +46,20 @@ def enqueue_activation(request_id: int) -> bool:
 
 
 def enqueue_email_delivery(email_id: int) -> bool:
-    return _enqueue_once(SEND_EMAIL, f"email-{email_id}", email_id)
+    """RQ stops a job after 180 s by default; an SMTP conversation may rightly take longer (RFC 5321
+    lets the relay take 10 minutes to answer the message's final "."), so the job gets as long."""
+    job_timeout = int(longest_conversation_seconds(current_app.config)) + 60
+    return _enqueue_once(SEND_EMAIL, f"email-{email_id}", email_id, job_timeout=job_timeout)
 
 
-def _enqueue_once(function: str, job_id: str, *args) -> bool:
+def _enqueue_once(function: str, job_id: str, *args, job_timeout: int | None = None) -> bool:
     """Enqueue unless the same job is already waiting or running. False when Redis is away."""
     queue = job_queue()
     try:
         for _attempt in range(2):
             try:
-                queue.enqueue(function, *args, job_id=job_id, unique=True, result_ttl=0, failure_ttl=7 * 24 * 3600)
+                queue.enqueue(function, *args, job_id=job_id, unique=True, result_ttl=0, failure_ttl=7 * 24 * 3600,
+                              job_timeout=job_timeout)
                 return True
             except DuplicateJobError:
                 if not _clear_finished_job(job_id, queue.connection):

@@ -230,7 +230,7 @@ def stalling_smtp(app):
     controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
     app.config["MAIL_PORT"] = controller.port
-    app.config["MAIL_TIMEOUT_SECONDS"] = 120  # the worker must still be waiting when it is killed
+    app.config["MAIL_DATA_TERMINATION_TIMEOUT"] = 120  # the worker must still be waiting when it is killed
     yield handler
     handler.release.set()
     controller.stop()
