@@ -37,6 +37,13 @@ def redis_connection() -> Redis:
     return connection
 
 
+def redis_answers() -> bool:
+    try:
+        return bool(redis_connection().ping())
+    except RedisError:
+        return False
+
+
 def job_queue() -> Queue:
     return Queue(current_app.config["RQ_QUEUE"], connection=redis_connection())
 
@@ -53,7 +60,8 @@ def enqueue_email_delivery(email_id: int) -> bool:
 
 
 def _enqueue_once(function: str, job_id: str, *args, job_timeout: int | None = None) -> bool:
-    """Enqueue unless the same job is already waiting or running. False when Redis is away."""
+    """Enqueue unless the same job is already waiting or running. False when Redis is away, or when
+    RQ itself fails (logged): the database still says the work waits, so the sweep tries again."""
     queue = job_queue()
     try:
         for _attempt in range(2):
@@ -68,6 +76,9 @@ def _enqueue_once(function: str, job_id: str, *args, job_timeout: int | None = N
     except RedisError as error:
         log.warning("Could not enqueue %s (%s); the sweep will pick it up", job_id, error)
         return False
+    except Exception:  # RQ's own errors must fail neither a sign-up nor the sweep
+        log.exception("RQ could not enqueue %s; the sweep will try again", job_id)
+        return False
 
 
 def _clear_finished_job(job_id: str, connection: Redis) -> bool:
@@ -76,10 +87,18 @@ def _clear_finished_job(job_id: str, connection: Redis) -> bool:
         job = Job.fetch(job_id, connection=connection)
     except NoSuchJobError:
         return True  # gone in between
-    if job.get_status() in _FINISHED_STATUSES:
+    if job.get_status() not in _FINISHED_STATUSES:
+        return False
+    try:
         job.delete()
-        return True
-    return False
+    except ValueError as error:
+        # RQ 3.0 lists a job's executions 60 s longer than it keeps them: for that minute after a
+        # worker was killed, deleting the job fails with "Execution … not found in Redis". A finished
+        # job has no execution left to wait for, so forget the list and delete it.
+        log.warning("RQ could not delete finished job %s (%s); forgetting its expired executions", job_id, error)
+        connection.delete(job.execution_registry.key)
+        job.delete()
+    return True
 
 
 def recover_abandoned_jobs() -> None:
