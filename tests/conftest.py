@@ -26,7 +26,8 @@ from tests.smtp import SmtpServer
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
 DATABASE_BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
-TABLES = ["request_events", "outbound_emails", "signup_requests", "seat_pools", "staff_users", "export_files"]
+TABLES = ["request_events", "outbound_emails", "signup_requests", "seat_pools", "audit_events", "staff_users",
+          "export_files", "purged_request_counts"]
 
 
 # --- Redis ----------------------------------------------------------------------------------

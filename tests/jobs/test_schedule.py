@@ -51,3 +51,16 @@ def test_sweep_job_reports_what_it_found(app):
     with app.app_context():
         make_signup()
     assert sweep() == "1 activations, 1 emails"
+
+
+def test_the_purge_of_expired_personal_data_is_enqueued_daily_at_its_hour(app):
+    purge = next(job for job in PERIODIC_JOBS if job.function == "jobs.retention.purge_expired")
+    minute, hour = (int(field) for field in purge.cron.split()[:2])
+    due = (datetime.now() + timedelta(days=1)).replace(hour=hour, minute=minute, second=5, microsecond=0)
+    with app.app_context():
+        with time_machine.travel(due - timedelta(hours=12), tick=False):
+            scheduler = CronScheduler(connection=redis_connection())
+            register_schedule(scheduler, app.config["RQ_QUEUE"])
+            assert purge.function not in [job.func_name for job in scheduler.enqueue_jobs()]
+        with time_machine.travel(due, tick=False):
+            assert purge.function in [job.func_name for job in scheduler.enqueue_jobs()]
