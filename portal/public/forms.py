@@ -3,7 +3,7 @@ import re
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, RadioField, StringField, TelField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, Email, InputRequired, Length, Optional, StopValidation
+from wtforms.validators import AnyOf, DataRequired, Email, InputRequired, Length, Optional, StopValidation
 
 from portal.forms import YES_NO, Matches, PortalForm, Ticked, normalize_phone
 from portal.programs import current_program
@@ -47,12 +47,12 @@ def radio_group(label, choices, message, description=""):
 class SignupForm(PortalForm):
     first_name = StringField(
         _l("First name"),
-        validators=[InputRequired(_l("Enter your first name")),
+        validators=[DataRequired(_l("Enter your first name")),
                     Length(max=100, message=_l("First name must be 100 characters or fewer"))],
     )
     last_name = StringField(
         _l("Last name"),
-        validators=[InputRequired(_l("Enter your last name")),
+        validators=[DataRequired(_l("Enter your last name")),
                     Length(max=100, message=_l("Last name must be 100 characters or fewer"))],
     )
     email = EmailField(
