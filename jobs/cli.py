@@ -47,6 +47,8 @@ def sweep_command() -> None:
     click.echo(f"Waiting: {report.activations} activations, {report.emails} emails.")
     if report.stuck_emails:
         click.echo(f"{report.stuck_emails} emails were left half-sent by a stopped worker: marked failed for staff.")
+    if report.rq_errors:
+        click.echo(f"RQ failed {report.rq_errors} times (logged above); the next sweep tries again.")
     if report.not_enqueued:
         raise click.ClickException(f"{report.not_enqueued} could not be enqueued: is Redis at "
                                    f"{current_app.config['REDIS_URL']} up?")

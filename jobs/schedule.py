@@ -57,6 +57,12 @@ PERIODIC_JOBS = [
         why="the provider's daily file of newly invited learners, for every finished program-local day "
             "not yet exported (one file per day)",
     ),
+    PeriodicJob(
+        "jobs.retention.purge_expired",
+        cron="40 3 * * *",  # a quiet hour; a missed day is made up by the next (it purges whatever is due)
+        why="delete the personal data of requests closed longer ago than the program's retention period "
+            "(and of old export files), keeping anonymous counts and an audit row for each",
+    ),
 ]
 
 

@@ -1,6 +1,6 @@
 """`flask --app wsgi …` commands: staff accounts, demo data, the provider's and the case-management
-system's files, and the provider's activity report. (The worker, the scheduler and the sweep are
-`jobs.cli`'s.)"""
+system's files, the provider's activity report, and the purge of expired personal data. (The
+worker, the scheduler and the sweep are `jobs.cli`'s.)"""
 
 import os
 import secrets
@@ -19,7 +19,7 @@ from portal.models import StaffRole, StaffUser
 def init_app(app: Flask) -> None:
     for command in (create_staff_command, set_staff_password_command, disable_staff_command, dev_staff_command,
                     demo_data_command, export_provider_command, export_case_report_command,
-                    import_activity_command):
+                    import_activity_command, purge_expired_command):
         app.cli.add_command(command)
 
 
@@ -176,3 +176,15 @@ def import_activity_command(file: Path) -> None:
             click.echo(error, err=True)
         raise click.ClickException(f"{len(report.errors)} problems in {file.name}: nothing was changed.")
     click.echo(report.summary())
+
+
+@click.command("purge-expired")
+@with_appcontext
+def purge_expired_command() -> None:
+    """Delete the personal data whose retention period is over (program file: retention_days)."""
+    from portal.programs import current_program
+    from portal.retention import purge_expired
+
+    report = purge_expired(actor="purge-expired command")
+    click.echo(f"Purged {report.requests} requests and {report.export_files} export files whose "
+               f"{current_program().retention_days}-day retention period was over; their counts are kept.")

@@ -26,6 +26,18 @@ OLD_DEVELOPMENT_SECRET_KEY = "dev-only-secret-key-change-me"
 MAX_CONTENT_LENGTH = 64 * 1024
 
 
+#: RFC 5321 (section 4.5.3.2): how long the SMTP client waits at each step, in seconds. The TCP
+#: connection has no RFC timeout; a dead host should not hold a worker for five minutes.
+RFC_5321_TIMEOUTS = {
+    "MAIL_CONNECT_TIMEOUT": 30,
+    "MAIL_GREETING_TIMEOUT": 5 * 60,  # the "220" greeting
+    "MAIL_COMMAND_TIMEOUT": 5 * 60,  # MAIL and RCPT (and EHLO, STARTTLS, AUTH, QUIT, which it leaves open)
+    "MAIL_DATA_INITIATION_TIMEOUT": 2 * 60,  # the "354" answer to DATA
+    "MAIL_DATA_BLOCK_TIMEOUT": 3 * 60,  # sending the message
+    "MAIL_DATA_TERMINATION_TIMEOUT": 10 * 60,  # the answer after the message's final "."
+}
+
+
 def _flag(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
     if value is None or value == "":
@@ -53,7 +65,7 @@ LARGE_EMAIL_PROVIDERS = (
 )
 
 
-def _number(name: str, default: float) -> float:
+def _seconds(name: str, default: float) -> float:
     value = os.environ.get(name, "")
     return float(value) if value.strip() else default
 
@@ -108,7 +120,7 @@ def load_settings(instance_path: str) -> dict:
         "ALLOW_SQLITE_IN_PRODUCTION": _flag("ALLOW_SQLITE_IN_PRODUCTION"),
         # How long anything may wait for PostgreSQL (connecting, a free pooled connection, one
         # statement's answer) before the request gives up with a 503.
-        "DATABASE_TIMEOUT_SECONDS": _number("DATABASE_TIMEOUT_SECONDS", 3),
+        "DATABASE_TIMEOUT_SECONDS": _seconds("DATABASE_TIMEOUT_SECONDS", 3),
         "REDIS_URL": os.environ.get("REDIS_URL") or LOCAL_REDIS_URL,
         "RQ_QUEUE": os.environ.get("RQ_QUEUE") or "portal",
         # Mail: in development without MAIL_SERVER we talk to the local sink `make run` starts on
@@ -120,7 +132,8 @@ def load_settings(instance_path: str) -> dict:
         "MAIL_USE_TLS": _flag("MAIL_USE_TLS"),
         "MAIL_USE_SSL": _flag("MAIL_USE_SSL"),
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER") or "Training Licenses <no-reply@localhost>",
-        "MAIL_TIMEOUT_SECONDS": _integer("MAIL_TIMEOUT_SECONDS", 15),
+        # RFC 5321's timeouts, one per step of the SMTP conversation (portal/mail.py says which).
+        **{name: _seconds(name, default) for name, default in RFC_5321_TIMEOUTS.items()},
         # Where the development SMTP sink keeps what it catches (read at /admin/dev/mail).
         "MAIL_SINK_DIR": (os.environ.get("MAIL_SINK_DIR") or str(Path(instance_path) / "maildir"))
         if development and not mail_server else None,

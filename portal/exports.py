@@ -37,7 +37,7 @@ CATCH_UP_DAYS = 14
 #: History rows that are an activity in the case-management system, by the state they moved to.
 CASE_ACTIVITY_STATES = (RequestState.INVITED, RequestState.ENROLLED, RequestState.COMPLETED, RequestState.REMOVED)
 #: A spreadsheet reads a cell starting with one of these as a formula (OWASP, "CSV injection").
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 class ExportStatus(enum.StrEnum):
@@ -114,8 +114,8 @@ def _provider_query(program: Program, day: date):
 
 def _provider_row(signup: SignupRequest) -> tuple:
     return (
-        _cell(signup.first_name),
-        _cell(signup.last_name),
+        signup.first_name,
+        signup.last_name,
         signup.email,
         signup.preferred_language,
         signup.reference_code,
@@ -140,10 +140,10 @@ def export_case_report(start: date, end: date, progress: Progress | None = None)
               "activity_date")
     rows = (
         (
-            _cell(signup.case_id),
+            signup.case_id,
             signup.reference_code,
-            _cell(signup.first_name),
-            _cell(signup.last_name),
+            signup.first_name,
+            signup.last_name,
             signup.email,
             program.case_activities[event.to_state],
             local_date(event.created_at).isoformat(),
@@ -197,23 +197,32 @@ def find_export_file(file_id: int) -> ExportFile | None:
 # --- Shared ---------------------------------------------------------------------------------
 
 def _csv_text(header: Sequence[str], rows: Iterable[Sequence], progress: Progress | None) -> tuple[str, int]:
-    """The CSV text (RFC 4180: quoted where needed, CRLF line ends) and how many rows it has."""
+    """The CSV text (RFC 4180: quoted where needed, CRLF line ends) and how many rows it has.
+
+    Every cell of every file goes through `spreadsheet_cell`, whatever its column.
+    """
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
-    writer.writerow(header)
+    writer.writerow([spreadsheet_cell(value) for value in header])
     row_count = 0
     for row in rows:
-        writer.writerow(row)
+        writer.writerow([spreadsheet_cell(value) for value in row])
         row_count += 1
         if progress is not None:
             progress(1)
     return buffer.getvalue(), row_count
 
 
-def _cell(text: str | None) -> str:
-    """Text someone typed, made safe to open in a spreadsheet: "=cmd()" would run as a formula."""
-    if not text:
+def spreadsheet_cell(value: str | None) -> str:
+    """A cell that a spreadsheet shows as the text it is: "=cmd|' /c calc'!A0" would run as a formula.
+
+    A leading apostrophe makes Excel, LibreOffice and Google Sheets read the cell as text (OWASP's
+    advice for CSV injection). Applied to every column, emails included: an address may start with
+    "=" or "@" and still be valid.
+    """
+    if value is None:
         return ""
+    text = str(value)
     return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
 
 

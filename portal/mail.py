@@ -1,25 +1,132 @@
-"""Flask-Mail with a connection timeout.
+"""Flask-Mail with RFC 5321's timeouts, one for each step of the SMTP conversation.
 
-Flask-Mail 0.10 opens `smtplib.SMTP(host, port)` with no timeout, so a stalled relay would hang
-a job forever (an open upstream issue). This subclass only adds the timeout; everything else is
-Flask-Mail's own code.
+Flask-Mail 0.10 opens `smtplib.SMTP(host, port)` with no timeout at all (an open upstream issue),
+and smtplib knows only one timeout for the whole conversation. RFC 5321 (section 4.5.3.2) gives a
+client a timeout per step instead: 5 minutes for the greeting, MAIL and RCPT, 2 for the answer to
+DATA, 3 for each block of the message, and 10 for the answer after the message's final ".",
+because a relay may do much of its work (filtering, storing) before it answers that one.
+
+That last wait is special. Once the final "." is sent the relay may already have the message: if
+its answer never comes (a timeout, a dropped connection), nobody knows whether it will be
+delivered. `DeliveryOutcomeUnknown` says so, and the caller must not send the email again
+automatically (the applicant could get it twice); staff decide.
 """
 
+import re
 import smtplib
+from dataclasses import dataclass
 
 import flask_mail
 from flask import current_app
 
+#: The most commands a conversation sends besides DATA: EHLO, STARTTLS, EHLO, AUTH (two steps), MAIL,
+#: RCPT (one recipient a message), QUIT.
+_MOST_COMMANDS = 8
 
-class TimeoutConnection(flask_mail.Connection):
+
+@dataclass(frozen=True)
+class SmtpTimeouts:
+    connect: float
+    greeting: float
+    command: float
+    data_initiation: float
+    data_block: float
+    data_termination: float
+
+    @classmethod
+    def from_config(cls, config) -> "SmtpTimeouts":
+        """From the settings of portal/config.py (RFC 5321's values unless set otherwise)."""
+        return cls(
+            connect=config["MAIL_CONNECT_TIMEOUT"],
+            greeting=config["MAIL_GREETING_TIMEOUT"],
+            command=config["MAIL_COMMAND_TIMEOUT"],
+            data_initiation=config["MAIL_DATA_INITIATION_TIMEOUT"],
+            data_block=config["MAIL_DATA_BLOCK_TIMEOUT"],
+            data_termination=config["MAIL_DATA_TERMINATION_TIMEOUT"],
+        )
+
+    @property
+    def longest_conversation(self) -> float:
+        """Seconds a conversation can take when every step waits its longest."""
+        return (self.connect + self.greeting + _MOST_COMMANDS * self.command + self.data_initiation
+                + self.data_block + self.data_termination)
+
+
+def longest_conversation_seconds(config) -> float:
+    return SmtpTimeouts.from_config(config).longest_conversation
+
+
+class DeliveryOutcomeUnknown(smtplib.SMTPException):
+    """The whole message was sent, but the relay's final answer never came: it may have arrived."""
+
+
+class _StepTimeouts:
+    """smtplib's conversation with a timeout chosen for each step (mixed into SMTP and SMTP_SSL)."""
+
+    def __init__(self, timeouts: SmtpTimeouts, **kwargs):
+        self.timeouts = timeouts
+        self._reply_timeout = timeouts.greeting  # the first thing read is the greeting
+        super().__init__(timeout=timeouts.connect, **kwargs)  # no host: connect() is called by the caller
+
+    def putcmd(self, cmd, args=""):
+        self._set_timeout(self.timeouts.command)
+        self._reply_timeout = self.timeouts.data_initiation if cmd.lower() == "data" else self.timeouts.command
+        super().putcmd(cmd, args)
+
+    def getreply(self):
+        self._set_timeout(self._reply_timeout)
+        return super().getreply()
+
+    def data(self, msg):
+        """DATA, the message and its final ".", then the relay's answer (smtplib's `data`, with a
+        timeout for each of those steps, and an unknown outcome said as such)."""
+        self.putcmd("data")
+        code, reply = self.getreply()
+        if code != 354:
+            raise smtplib.SMTPDataError(code, reply)
+        if isinstance(msg, str):
+            msg = re.sub(r"(?:\r\n|\n|\r(?!\n))", "\r\n", msg).encode("ascii")
+        message = re.sub(rb"(?m)^\.", b"..", msg)
+        if not message.endswith(b"\r\n"):
+            message += b"\r\n"
+        self._set_timeout(self.timeouts.data_block)
+        self.send(message + b".\r\n")
+        self._reply_timeout = self.timeouts.data_termination
+        try:
+            code, reply = self.getreply()
+        except Exception as error:  # timeout, dropped connection, a job stopped: the relay may have it
+            raise DeliveryOutcomeUnknown(f"{type(error).__name__}: {error}") from error
+        if not 200 <= code < 600:
+            raise DeliveryOutcomeUnknown(f"unreadable answer {code} {reply!r}")
+        return code, reply
+
+    def quit(self):
+        """Say goodbye, but never fail over it: the message's fate was settled by then."""
+        try:
+            return super().quit()
+        except (smtplib.SMTPException, OSError):
+            self.close()
+            return None
+
+    def _set_timeout(self, seconds: float) -> None:
+        if self.sock is not None:
+            self.sock.settimeout(seconds)
+
+
+class TimedSMTP(_StepTimeouts, smtplib.SMTP):
+    pass
+
+
+class TimedSMTPOverTLS(_StepTimeouts, smtplib.SMTP_SSL):
+    pass
+
+
+class TimedConnection(flask_mail.Connection):
     def configure_host(self) -> smtplib.SMTP:
-        timeout = current_app.config["MAIL_TIMEOUT_SECONDS"]
         state = self.mail
-        if state.use_ssl:
-            host = smtplib.SMTP_SSL(state.server, state.port, timeout=timeout)
-        else:
-            host = smtplib.SMTP(state.server, state.port, timeout=timeout)
+        host = (TimedSMTPOverTLS if state.use_ssl else TimedSMTP)(SmtpTimeouts.from_config(current_app.config))
         host.set_debuglevel(int(state.debug))
+        host.connect(state.server, state.port)
         if state.use_tls:
             host.starttls()
         if state.username and state.password:
@@ -28,8 +135,8 @@ class TimeoutConnection(flask_mail.Connection):
 
 
 class Mail(flask_mail.Mail):
-    def connect(self) -> TimeoutConnection:
-        return TimeoutConnection(current_app.extensions["mail"])
+    def connect(self) -> TimedConnection:
+        return TimedConnection(current_app.extensions["mail"])
 
 
 class Message(flask_mail.Message):

@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event, false, text
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, validates
 
 from portal.extensions import db
 from portal.identifiers import mailbox_key
@@ -255,3 +255,78 @@ class ExportFile(db.Model):
     content: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class AuditEvent(db.Model):
+    """One thing a staff member, a job or a command did, kept for good: who, when, which action, to
+    which request, the fields before and after, and the reason given.
+
+    Append-only: the app never changes or deletes a row (the ORM refuses, below; on PostgreSQL a
+    trigger refuses any UPDATE or DELETE too). The purge of personal data leaves these rows, so they
+    hold no personal values (`portal.audit.record_audit` replaces them).
+    """
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    #: "staff" (then `staff_id` says who), or the job or command that acted, e.g. "purge-expired command".
+    actor: Mapped[str] = mapped_column(String(60))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    #: What was done, e.g. "personal_data_purged", "email_corrected".
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    #: The request acted on, if any. No foreign key: the record outlives the request it names.
+    request_id: Mapped[int | None] = mapped_column(index=True)
+    reference_code: Mapped[str | None] = mapped_column(String(9), index=True)
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    staff: Mapped["StaffUser | None"] = relationship()
+
+
+class AuditTrailIsAppendOnly(Exception):
+    """Something tried to change or delete a row of `audit_events`."""
+
+
+@event.listens_for(AuditEvent, "before_update")
+@event.listens_for(AuditEvent, "before_delete")
+def _refuse_changing_an_audit_event(_mapper, _connection, target: AuditEvent) -> None:
+    raise AuditTrailIsAppendOnly(f"audit event {target.id} cannot be changed or deleted")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_changes_to_audit_events(state) -> None:
+    """`update(AuditEvent)`, `delete(AuditEvent)` and `query(AuditEvent).delete()` skip the events above."""
+    table = getattr(state.statement, "table", None)
+    if (state.is_update or state.is_delete) and getattr(table, "name", None) == AuditEvent.__tablename__:
+        raise AuditTrailIsAppendOnly("audit events cannot be changed or deleted")
+
+
+class PurgedRequestCount(db.Model):
+    """How many requests of each kind the purge removed: what reports still need once the personal
+    data is gone. No names, addresses, phone numbers, ZIP codes, case ids, reference codes or times:
+    days only, in the program's time zone. One row per kind and purge run; reports add them up."""
+
+    __tablename__ = "purged_request_counts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program: Mapped[str] = mapped_column(String(40), index=True)
+    signed_up_on: Mapped[date]
+    #: The state the request had ended in.
+    state: Mapped[str] = mapped_column(String(20))
+    preferred_language: Mapped[str] = mapped_column(String(5))
+    employment_status: Mapped[str] = mapped_column(String(30))
+    covid_related: Mapped[str] = mapped_column(String(10))
+    layoff_notice: Mapped[bool]
+    agency_staff: Mapped[bool]
+    decision_reason: Mapped[str | None] = mapped_column(String(40))
+    removal_reason: Mapped[str | None] = mapped_column(String(20))
+    invited_on: Mapped[date | None]
+    #: Invited within the activation promise (ACTIVATION_SLA_HOURS) of signing up.
+    invited_within_promise: Mapped[bool | None]
+    enrolled_on: Mapped[date | None]
+    completed_on: Mapped[date | None]
+    removed_on: Mapped[date | None]
+    request_count: Mapped[int]
+    purged_at: Mapped[datetime] = mapped_column(default=utcnow)

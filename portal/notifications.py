@@ -19,7 +19,7 @@ from portal.clock import program_today
 from portal.eligibility import REASONS
 from portal.extensions import db, mail
 from portal.links import join_token, public_url
-from portal.mail import Message
+from portal.mail import DeliveryOutcomeUnknown, Message
 from portal.models import OutboundEmail, SignupRequest
 from portal.programs import current_program
 
@@ -86,8 +86,12 @@ def deliver_email(email_id: int, *, max_attempts: int) -> DeliveryResult:
 
 
 def classify_smtp_error(error: Exception) -> tuple[bool, str]:
-    """(permanent?, what the server or the network said). 5xx is permanent; 4xx, refused
-    connections and timeouts are temporary."""
+    """(final?, what the server or the network said). 5xx is final; 4xx, refused connections and
+    timeouts are temporary, except after the whole message was sent: then the relay may have it, and
+    sending it again could deliver it twice, so that is final too (staff see it and decide)."""
+    if isinstance(error, DeliveryOutcomeUnknown):
+        return True, (f"The mail server did not answer after the whole message was sent ({error}); it may have "
+                      "arrived. It was not sent again automatically.")
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         code, message = next(iter(error.recipients.values()))
         return code >= 500, f"{code} {_text(message)}"

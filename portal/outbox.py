@@ -13,6 +13,7 @@ How a message looks and how it is sent is `portal.notifications`' business, not 
 
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import event, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 from portal import queue
 from portal.extensions import db
 from portal.lifecycle import record_state_change
+from portal.mail import longest_conversation_seconds
 from portal.models import EmailStatus, OutboundEmail, RequestState, SignupRequest, utcnow
 
 #: Every kind of email the portal sends (`portal.notifications.EMAIL_KINDS` says how each looks).
@@ -30,9 +32,16 @@ EMAIL_KIND_NAMES = frozenset({
 #: An invitation that cannot be delivered stalls the request, so staff must see it as failed.
 INVITATION_KINDS = frozenset({"invitation", "reenrolment"})
 
-#: A row still "sending" after this long was being sent by a worker that died: nobody knows whether
-#: the relay took it, so staff decide (never sent twice by us).
-SENDING_LEASE = timedelta(minutes=15)
+#: Beyond the longest SMTP conversation, how long a row may stay "sending" before we take it that the
+#: worker sending it died.
+SENDING_GRACE = timedelta(minutes=5)
+
+
+def sending_lease() -> timedelta:
+    """A row still "sending" after this long was being sent by a worker that died: nobody knows whether
+    the relay took it, so staff decide (never sent twice by us). Longer than any conversation can
+    last with the SMTP timeouts set, so a slow relay is never mistaken for a dead worker."""
+    return timedelta(seconds=longest_conversation_seconds(current_app.config)) + SENDING_GRACE
 
 
 def idempotency_key(signup: SignupRequest, kind: str, occasion: str | None = None) -> str:
@@ -109,7 +118,7 @@ def fail_stuck_emails(now=None) -> int:
     The relay may or may not have taken such an email; sending it again could send it twice, so
     it is shown to staff (and an invitation's request becomes failed) instead.
     """
-    cutoff = (now or utcnow()) - SENDING_LEASE
+    cutoff = (now or utcnow()) - sending_lease()
     stuck = db.session.scalars(
         select(OutboundEmail).where(OutboundEmail.status == EmailStatus.SENDING, OutboundEmail.last_attempt_at < cutoff)
     ).all()

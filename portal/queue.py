@@ -18,6 +18,8 @@ from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
 
+from portal.mail import longest_conversation_seconds
+
 log = logging.getLogger(__name__)
 
 #: Jobs by dotted path: the job modules import the services, so the services cannot import them.
@@ -46,6 +48,13 @@ def redis_connection() -> Redis:
     return connection
 
 
+def redis_answers() -> bool:
+    try:
+        return bool(redis_connection().ping())
+    except RedisError:
+        return False
+
+
 def job_queue() -> Queue:
     return Queue(current_app.config["RQ_QUEUE"], connection=redis_connection())
 
@@ -55,11 +64,15 @@ def enqueue_activation(request_id: int) -> bool:
 
 
 def enqueue_email_delivery(email_id: int) -> bool:
-    return _enqueue_once(SEND_EMAIL, f"email-{email_id}", email_id)
+    """RQ stops a job after 180 s by default; an SMTP conversation may rightly take longer (RFC 5321
+    lets the relay take 10 minutes to answer the message's final "."), so the job gets as long."""
+    job_timeout = int(longest_conversation_seconds(current_app.config)) + 60
+    return _enqueue_once(SEND_EMAIL, f"email-{email_id}", email_id, job_timeout=job_timeout)
 
 
-def _enqueue_once(function: str, job_id: str, *args) -> bool:
-    """Enqueue unless the same job is already waiting or running. False when Redis is away.
+def _enqueue_once(function: str, job_id: str, *args, job_timeout: int | None = None) -> bool:
+    """Enqueue unless the same job is already waiting or running. False when Redis is away, or when
+    RQ itself fails (logged): the database still says the work waits, so the sweep tries again.
 
     Once Redis has failed, the rest of this request (or job) does not wait on it again.
     """
@@ -69,7 +82,8 @@ def _enqueue_once(function: str, job_id: str, *args) -> bool:
     try:
         for _attempt in range(2):
             try:
-                queue.enqueue(function, *args, job_id=job_id, unique=True, result_ttl=0, failure_ttl=7 * 24 * 3600)
+                queue.enqueue(function, *args, job_id=job_id, unique=True, result_ttl=0, failure_ttl=7 * 24 * 3600,
+                              job_timeout=job_timeout)
                 return True
             except DuplicateJobError:
                 if not _clear_finished_job(job_id, queue.connection):
@@ -79,6 +93,9 @@ def _enqueue_once(function: str, job_id: str, *args) -> bool:
         g.redis_away = True
         log.warning("Could not enqueue %s (%s); the sweep will pick it up", job_id, error)
         return False
+    except Exception:  # RQ's own errors must fail neither a sign-up nor the sweep
+        log.exception("RQ could not enqueue %s; the sweep will try again", job_id)
+        return False
 
 
 def _clear_finished_job(job_id: str, connection: Redis) -> bool:
@@ -87,10 +104,18 @@ def _clear_finished_job(job_id: str, connection: Redis) -> bool:
         job = Job.fetch(job_id, connection=connection)
     except NoSuchJobError:
         return True  # gone in between
-    if job.get_status() in _FINISHED_STATUSES:
+    if job.get_status() not in _FINISHED_STATUSES:
+        return False
+    try:
         job.delete()
-        return True
-    return False
+    except ValueError as error:
+        # RQ 3.0 lists a job's executions 60 s longer than it keeps them: for that minute after a
+        # worker was killed, deleting the job fails with "Execution … not found in Redis". A finished
+        # job has no execution left to wait for, so forget the list and delete it.
+        log.warning("RQ could not delete finished job %s (%s); forgetting its expired executions", job_id, error)
+        connection.delete(job.execution_registry.key)
+        job.delete()
+    return True
 
 
 def recover_abandoned_jobs() -> None:

@@ -25,8 +25,12 @@ log = logging.getLogger(__name__)
 class SweepReport:
     activations: int
     emails: int
+    #: Not enqueued because Redis did not answer.
     not_enqueued: int
     stuck_emails: int = 0
+    #: Not enqueued (or abandoned jobs not recovered) because RQ itself failed, with Redis up: logged,
+    #: and the next sweep tries again.
+    rq_errors: int = 0
 
 
 def enqueue_waiting_work() -> SweepReport:
@@ -38,11 +42,17 @@ def enqueue_waiting_work() -> SweepReport:
         select(OutboundEmail.id).where(OutboundEmail.status == EmailStatus.PENDING).order_by(OutboundEmail.id)
     ).all()
     db.session.rollback()  # end the read transaction before talking to Redis
+    rq_errors = 0
     try:
         queue.recover_abandoned_jobs()
     except RedisError as error:
         log.warning("Could not check for abandoned jobs (%s)", error)
+    except Exception:  # RQ's own error: the sweep goes on, the next one tries again
+        log.exception("RQ could not recover abandoned jobs")
+        rq_errors += 1
     failures = sum(not queue.enqueue_activation(request_id) for request_id in request_ids)
     failures += sum(not queue.enqueue_email_delivery(email_id) for email_id in email_ids)
+    if failures and queue.redis_answers():
+        rq_errors, failures = rq_errors + failures, 0  # Redis is up: RQ itself refused (logged as it did)
     return SweepReport(activations=len(request_ids), emails=len(email_ids), not_enqueued=failures,
-                       stuck_emails=stuck_emails)
+                       stuck_emails=stuck_emails, rq_errors=rq_errors)

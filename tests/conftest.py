@@ -19,6 +19,7 @@ from rq import SimpleWorker
 
 from jobs.context import use_app
 from portal import create_app
+from portal.config import RFC_5321_TIMEOUTS
 from portal.extensions import db
 from portal.queue import job_queue, redis_connection
 from tests.processes import RedisServer, WorkerProcess
@@ -26,7 +27,8 @@ from tests.smtp import SmtpServer
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
 DATABASE_BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
-TABLES = ["request_events", "outbound_emails", "signup_requests", "seat_pools", "staff_users", "export_files"]
+TABLES = ["request_events", "outbound_emails", "signup_requests", "seat_pools", "audit_events", "staff_users",
+          "export_files", "purged_request_counts"]
 
 
 # --- Redis ----------------------------------------------------------------------------------
@@ -143,6 +145,10 @@ PRODUCTION_SETTINGS = {
     "PUBLIC_BASE_URL": "https://portal.test",
 }
 
+#: Every step of an SMTP conversation with the test server waits at most 5 s (RFC 5321's minutes would
+#: hang a failing test for an hour); tests of the timeouts set their own.
+SHORT_SMTP_TIMEOUTS = {name: 5 for name in RFC_5321_TIMEOUTS}
+
 
 def settings_for(database_url: str, redis_url: str, smtp_port: int) -> dict:
     return {
@@ -152,7 +158,7 @@ def settings_for(database_url: str, redis_url: str, smtp_port: int) -> dict:
         "REDIS_URL": redis_url,
         "RQ_QUEUE": "portal-test",
         "MAIL_PORT": smtp_port,
-        "MAIL_TIMEOUT_SECONDS": 5,
+        **SHORT_SMTP_TIMEOUTS,
         "MAIL_SUPPRESS_SEND": False,  # Flask-Mail drops all mail when TESTING is on; we want it sent
         "MAIL_SINK_DIR": None,
         "PORTAL_PROGRAM": "ny",

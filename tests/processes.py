@@ -22,6 +22,7 @@ from flask import Flask
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from portal.config import RFC_5321_TIMEOUTS
 from tests.smtp import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,7 +55,7 @@ def worker_environment(app: Flask) -> dict[str, str]:
         "RQ_QUEUE": config["RQ_QUEUE"],
         "MAIL_SERVER": config["MAIL_SERVER"],
         "MAIL_PORT": str(config["MAIL_PORT"]),
-        "MAIL_TIMEOUT_SECONDS": str(config["MAIL_TIMEOUT_SECONDS"]),
+        **{name: str(config[name]) for name in RFC_5321_TIMEOUTS},
         "PUBLIC_BASE_URL": config["PUBLIC_BASE_URL"],
         "PORTAL_PROGRAM": config["PORTAL_PROGRAM"],
         "PORTAL_TIMEZONE": config["BABEL_DEFAULT_TIMEZONE"],

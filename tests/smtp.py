@@ -1,8 +1,12 @@
 """A real SMTP server for the tests (aiosmtpd) that records what it receives.
 
 `refuse_next(code, text)` makes it answer the next RCPT with that reply, to test failures.
+`rcpt_delay` holds each RCPT's answer that many seconds; `data_reply_delay` stores the message, then
+holds the answer after its final "." that long; `drop_after_data` stores it and hangs up without
+answering: what a slow or failing relay does at those steps.
 """
 
+import asyncio
 import email
 import socket
 from dataclasses import dataclass, field
@@ -16,15 +20,24 @@ from aiosmtpd.controller import Controller
 class RecordingHandler:
     messages: list[EmailMessage] = field(default_factory=list)
     rcpt_replies: list[str] = field(default_factory=list)
+    rcpt_delay: float = 0
+    data_reply_delay: float = 0
+    drop_after_data: bool = False
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.rcpt_delay:
+            await asyncio.sleep(self.rcpt_delay)
         if self.rcpt_replies:
             return self.rcpt_replies.pop(0)
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content, policy=default))
+        self.messages.append(email.message_from_bytes(envelope.content, policy=default))  # the relay has it now
+        if self.drop_after_data:
+            server.transport.abort()  # hang up before answering
+        if self.data_reply_delay:
+            await asyncio.sleep(self.data_reply_delay)
         return "250 Message accepted"
 
 
@@ -47,6 +60,8 @@ class SmtpServer:
     def reset(self):
         self.handler.messages.clear()
         self.handler.rcpt_replies.clear()
+        self.handler.rcpt_delay = self.handler.data_reply_delay = 0
+        self.handler.drop_after_data = False
 
     def refuse_next(self, reply: str):
         self.handler.rcpt_replies.append(reply)

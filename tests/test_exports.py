@@ -16,11 +16,13 @@ from portal.exports import (
     export_case_report,
     export_provider_file,
     export_provider_files_due,
+    spreadsheet_cell,
 )
 from portal.extensions import db
 from portal.lifecycle import record_state_change
 from portal.models import ExportFile, RequestState
-from tests.factories import make_invited_signup, make_signup
+from tests.conftest import post_form
+from tests.factories import FORM_DATA, make_invited_signup, make_signup
 
 PROVIDER_HEADER = "first_name,last_name,email,preferred_language,reference_code,invited_at,enroll_by\r\n"
 
@@ -101,6 +103,44 @@ def test_names_that_a_spreadsheet_would_run_as_formulas_are_defused(app_context)
 
     assert (rows[0]["first_name"], rows[0]["last_name"]) == ('\'=HYPERLINK("http://evil.example","Click")', "'@SUM(A1)")
     assert (rows[1]["first_name"], rows[1]["last_name"]) == ("Jean-Luc", "O'Brien, Jr.")  # quoted by csv, kept
+
+
+FORMULA_EMAIL = "=cmd|'/ccalc'!a0@example.com"
+
+
+def test_an_email_a_spreadsheet_would_run_as_a_formula_is_defused_in_the_provider_file(app, client, run_jobs):
+    """The issue's finding: an address starting with "=" went into the provider file as it was."""
+    response = post_form(client, "/en/signup", {**FORM_DATA, "email": FORMULA_EMAIL})
+    assert response.status_code == 302  # a valid address: the form takes it
+    run_jobs()
+    with app.app_context():
+        rows = rows_of(export_provider_file(program_today()).content)
+    assert [row["email"] for row in rows] == ["'" + FORMULA_EMAIL]
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_no_cell_of_any_file_starts_like_a_formula(app_context, start):
+    day = program_today() - timedelta(days=1)
+    moment = start_of_local_day(day) + timedelta(hours=9)
+    signup = make_invited_signup(email=f"{start.strip() or 'x'}1+1@example.com", at=moment, case_id=f"{start}1")
+    signup.first_name, signup.last_name = f"{start}A", f"{start}B"  # whatever is stored, however it got there
+    for event in signup.events:
+        event.created_at = moment
+    db.session.commit()
+
+    for result in (export_provider_file(day), export_case_report(day, day)):
+        cells = [cell for row in csv.reader(io.StringIO(result.content, newline="")) for cell in row]
+        assert len(cells) > 7
+        for cell in cells:
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), (result.filename, cell)
+        assert f"'{start}A" in cells and f"'{start}B" in cells
+
+
+def test_spreadsheet_cell():
+    assert spreadsheet_cell("=1+2") == "'=1+2"
+    assert spreadsheet_cell("Jean-Luc") == "Jean-Luc"  # a hyphen inside is no formula
+    assert spreadsheet_cell(None) == ""
+    assert spreadsheet_cell("2026-01-31") == "2026-01-31"
 
 
 def test_the_daily_job_makes_every_missing_day_and_only_those(app):

@@ -47,6 +47,19 @@ def test_a_removal_before_its_reminder_is_refused(tmp_path):
         load_program(str(path))
 
 
+@pytest.mark.parametrize("value", ["30", "1095.5", '"3 years"', "true", "-1095"])
+def test_a_retention_period_that_is_not_a_plausible_number_of_days_is_refused(tmp_path, value):
+    path = broken_copy(tmp_path, "retention_days = 1095", f"retention_days = {value}")
+    with pytest.raises(ProgramFileError, match="retention_days must be a whole number of days, at least 90"):
+        load_program(str(path))
+
+
+def test_a_program_without_a_retention_period_is_refused(tmp_path):
+    path = broken_copy(tmp_path, "retention_days = 1095", "")
+    with pytest.raises(ProgramFileError, match="retention_days"):
+        load_program(str(path))
+
+
 def test_a_missing_section_names_the_file(tmp_path):
     path = broken_copy(tmp_path, "[case_activities]", "[something_else]")
     with pytest.raises(ProgramFileError, match="broken.toml"):

@@ -1,4 +1,5 @@
 import io
+import re
 from datetime import timedelta
 from functools import wraps
 
@@ -6,7 +7,7 @@ from flask import abort, make_response, redirect, render_template, request, send
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.admin import bp
-from portal.admin.forms import LoginForm
+from portal.admin.forms import LoginForm, SearchForm
 from portal.admin.queries import count_requests_by_state, pending_requests, stale_requests, undelivered_emails
 from portal.eligibility import REASONS
 from portal.exports import find_export_file, list_export_files
@@ -72,9 +73,11 @@ def admin_required(view):
 @bp.get("/")
 @login_required
 def queue():
-    search = request.args.get("q", "").strip() or None
+    form = SearchForm(request.args)
+    search = form.q.data.strip() or None if form.validate() and form.q.data else None
     return render_template(
         "admin/queue.html",
+        form=form,
         stale=stale_requests(search),
         pending=pending_requests(search),
         undelivered=undelivered_emails(search),
@@ -114,8 +117,13 @@ def export_download(file_id: int):
     return response
 
 
+#: A path under /admin/ in plain URL characters: no scheme or host, no backslash, no "//", no
+#: spaces or line breaks (a CR LF in `next` would otherwise reach the Location header).
+_SAFE_NEXT = re.compile(r"/admin/(?!.*//)[A-Za-z0-9\-._~/?=&%+]*")
+
+
 def _safe_next(target: str | None) -> str:
-    """Only follow `next` within /admin/, never to another site."""
-    if target and target.startswith("/admin/") and not target.startswith("//"):
+    """Only follow `next` within /admin/, never to another site; anything odd goes to the queue."""
+    if target and _SAFE_NEXT.fullmatch(target):
         return target
     return url_for("admin.queue")

@@ -70,6 +70,8 @@ class Program:
     complete_by: date
     #: Access to the courses ends.
     program_ends: date
+    #: Days after a request closed (or the program ended) that its personal data is kept.
+    retention_days: int
     eligibility: EligibilityRules
     follow_up: FollowUpSchedule
     seat_guard: SeatGuard
@@ -120,7 +122,16 @@ def load_program(name_or_path: str) -> Program:
     return program
 
 
+#: A retention shorter than this is surely a slip (days meant as years): reports, audits and appeals
+#: need the records for a while after a request closes.
+MINIMUM_RETENTION_DAYS = 90
+
+
 def _check(program: Program, path: Path) -> None:
+    retention = program.retention_days
+    if isinstance(retention, bool) or not isinstance(retention, int) or retention < MINIMUM_RETENTION_DAYS:
+        raise ProgramFileError(f"{path}: retention_days must be a whole number of days, at least "
+                               f"{MINIMUM_RETENTION_DAYS} (it is {retention!r})")
     dates = [program.issue_by, program.enroll_by, program.complete_by, program.program_ends]
     if dates != sorted(dates):
         raise ProgramFileError(f"{path}: dates must run issue_by ≤ enroll_by ≤ complete_by ≤ program_ends")

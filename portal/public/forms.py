@@ -1,10 +1,11 @@
+import re
+
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, RadioField, StringField, TelField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, Email, InputRequired, Length, Optional, Regexp, StopValidation
+from wtforms.validators import AnyOf, DataRequired, Email, InputRequired, Length, Optional, StopValidation
 
-from portal.forms import YES_NO, normalize_phone
+from portal.forms import YES_NO, Matches, PortalForm, Ticked, normalize_phone
 from portal.programs import current_program
 
 LANGUAGE_CHOICES = [("en", "English"), ("es", "Español")]  # each in its own language, never translated
@@ -20,6 +21,16 @@ EMPLOYMENT_CHOICES = [
 
 COVID_CHOICES = [("yes", _l("Yes")), ("no", _l("No")), ("not_sure", _l("Not sure"))]
 
+#: Five digits, or ZIP+4; ASCII digits only, and nothing after (matched whole, so no trailing newline).
+ZIP_CODE = re.compile(r"[0-9]{5}(-[0-9]{4})?")
+#: A case-management id as the agencies write them (OSOS and MOSES ids are letters, digits, hyphens).
+CASE_ID = re.compile(r"[A-Za-z0-9-]{1,20}")
+
+
+def strip_spaces(value):
+    """Spaces around a ZIP code or id (a phone keyboard's autocomplete adds one) are not part of it."""
+    return value.strip(" ") if isinstance(value, str) else value
+
 
 def radio_group(label, choices, message, description=""):
     """A required radio group answered with one of its own values; `message` is our own error text
@@ -33,15 +44,15 @@ def radio_group(label, choices, message, description=""):
     )
 
 
-class SignupForm(FlaskForm):
+class SignupForm(PortalForm):
     first_name = StringField(
         _l("First name"),
-        validators=[InputRequired(_l("Enter your first name")),
+        validators=[DataRequired(_l("Enter your first name")),
                     Length(max=100, message=_l("First name must be 100 characters or fewer"))],
     )
     last_name = StringField(
         _l("Last name"),
-        validators=[InputRequired(_l("Enter your last name")),
+        validators=[DataRequired(_l("Enter your last name")),
                     Length(max=100, message=_l("Last name must be 100 characters or fewer"))],
     )
     email = EmailField(
@@ -57,12 +68,13 @@ class SignupForm(FlaskForm):
     phone = TelField(
         _l("Phone number (optional)"),
         description=_l("So the help desk can call you if something goes wrong."),
-        validators=[Optional()],
+        validators=[Optional(), Length(max=25, message=_l("Enter a phone number with area code, like 518-555-0123"))],
     )
     zip_code = StringField(
         _l("ZIP code"),
+        filters=[strip_spaces],
         validators=[InputRequired(_l("Enter your ZIP code")),
-                    Regexp(r"^\d{5}(-\d{4})?$", message=_l("Enter a 5-digit ZIP code, like 12207"))],
+                    Matches(ZIP_CODE, _l("Enter a 5-digit ZIP code, like 12207"))],
     )
     preferred_language = radio_group(
         _l("Which language should we write to you in?"),
@@ -87,9 +99,9 @@ class SignupForm(FlaskForm):
     )
     case_id = StringField(
         _l("Case number (optional)"),
+        filters=[strip_spaces],
         validators=[Optional(),
-                    Regexp(r"^[A-Za-z0-9-]{1,20}$",
-                           message=_l("Use only letters, numbers and hyphens, up to 20 characters"))],
+                    Matches(CASE_ID, _l("Use only letters, numbers and hyphens, up to 20 characters"))],
     )
     agency_staff = radio_group(
         _l("Do you work for the state labor department or a local workforce agency?"),
@@ -98,7 +110,7 @@ class SignupForm(FlaskForm):
     )
     attestation = BooleanField(
         _l("I confirm that the answers I gave are true."),
-        validators=[InputRequired(_l("Confirm that your answers are true to send your request"))],
+        validators=[Ticked(_l("Confirm that your answers are true to send your request"))],
     )
 
     # The bot check (`portal.bot_check`): when the form was opened (signed), and a field people

@@ -10,29 +10,27 @@ the outbox compare clocks, recovers what the database says is still to do.
 import asyncio
 import email
 import threading
-from collections import Counter
 from datetime import UTC, datetime, timedelta
 from email.policy import default
 
 import pytest
-import sqlalchemy
 import time_machine
 from aiosmtpd.controller import Controller
 from redis import Redis
-from rq.job import Job, JobStatus
+from rq.job import JobStatus
 
 from portal import queue, seats
 from portal.activation import activate_request
 from portal.extensions import db
-from portal.models import EmailStatus, OutboundEmail, RequestState, SeatPool, SignupRequest, utcnow
+from portal.models import EmailStatus, OutboundEmail, RequestState, SignupRequest, utcnow
 from portal.programs import current_program
-from portal.queue import job_queue, redis_connection
+from portal.queue import job_queue
 from portal.sweep import enqueue_waiting_work
 from tests.factories import make_signup
+from tests.jobs.workers import ON_POSTGRESQL, job_status, sent
 from tests.processes import wait_until
 from tests.smtp import email_kind, free_port
 
-ON_POSTGRESQL = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 STUCK_EMAIL_ERROR = "The worker stopped while sending this email; it may or may not have arrived."
 
 
@@ -40,72 +38,6 @@ STUCK_EMAIL_ERROR = "The worker stopped while sending this email; it may or may 
 def redis_url(private_redis_url):
     """Our own Redis: these workers must run this test's jobs, not another test run's (and we pause it)."""
     return private_redis_url
-
-
-def sent(messages) -> Counter:
-    """How many messages of each kind each address received."""
-    return Counter((message["To"], email_kind(message)) for message in messages)
-
-
-def job_status(job_id: str) -> JobStatus | None:
-    connection = redis_connection()
-    return Job.fetch(job_id, connection=connection).get_status() if Job.exists(job_id, connection) else None
-
-
-class SeatPoolLock:
-    """The program's seat-pool row, locked by a connection of the test's own, so an activation waits at
-    its seat UPDATE, inside its transaction (the request already claimed), until `release()`."""
-
-    def __init__(self, database_uri: str):
-        self.engine = sqlalchemy.create_engine(database_uri, poolclass=sqlalchemy.NullPool)
-        self.holder = self.engine.connect()
-        self.watcher = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        self.holder_pid = self.holder.scalar(sqlalchemy.text("SELECT pg_backend_pid()"))
-        self.holder.execute(sqlalchemy.text("SELECT seats_taken FROM seat_pools WHERE program = 'ny' FOR UPDATE"))
-
-    def wait_for_blocked_activation(self) -> int:
-        """The PostgreSQL backend of the activation waiting for our lock."""
-
-        def blocked_backend():
-            return self.watcher.scalar(sqlalchemy.text(
-                "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND CAST(:holder AS integer) = ANY(pg_blocking_pids(pid))"), {"holder": self.holder_pid})
-
-        backend = wait_until(blocked_backend, timeout=60, what="an activation to wait on the seat pool")
-        query = self.watcher.scalar(sqlalchemy.text("SELECT query FROM pg_stat_activity WHERE pid = :pid"),
-                                    {"pid": backend})
-        assert "UPDATE seat_pools" in query
-        return backend
-
-    def release(self) -> None:
-        self.holder.rollback()
-
-    def state_of(self, request_id: int) -> str:
-        """A request's committed state, read beside the worker's transaction."""
-        return self.watcher.scalar(sqlalchemy.text("SELECT state FROM signup_requests WHERE id = :id"),
-                                   {"id": request_id})
-
-    def wait_for_session_end(self, backend: int) -> None:
-        def gone():
-            return not self.watcher.scalar(
-                sqlalchemy.text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": backend})
-
-        wait_until(gone, timeout=60, what="PostgreSQL to end the dead worker's session")
-
-    def close(self) -> None:
-        self.holder.close()
-        self.watcher.close()
-        self.engine.dispose()
-
-
-@pytest.fixture
-def seat_pool_lock(app):
-    with app.app_context():
-        db.session.add(SeatPool(program="ny", seats_taken=0))
-        db.session.commit()
-    lock = SeatPoolLock(app.config["SQLALCHEMY_DATABASE_URI"])
-    yield lock
-    lock.close()
 
 
 # --- Killed inside the activation transaction ------------------------------------------------------
@@ -230,7 +162,7 @@ def stalling_smtp(app):
     controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
     app.config["MAIL_PORT"] = controller.port
-    app.config["MAIL_TIMEOUT_SECONDS"] = 120  # the worker must still be waiting when it is killed
+    app.config["MAIL_DATA_TERMINATION_TIMEOUT"] = 120  # the worker must still be waiting when it is killed
     yield handler
     handler.release.set()
     controller.stop()

@@ -12,16 +12,20 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from rq import SimpleWorker
+from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 
 from jobs.email import send_email
 from jobs.schedule import EMAIL_RETRY_INTERVALS
 from portal.activation import activate_request
+from portal.config import RFC_5321_TIMEOUTS
 from portal.extensions import db
 from portal.models import EmailStatus, OutboundEmail, RequestState, SignupRequest
+from portal.outbox import sending_lease
 from portal.queue import job_queue, redis_connection
 from portal.sweep import enqueue_waiting_work
 from tests.factories import make_signup, make_staff, sign_in
+from tests.smtp import email_kind
 
 TRY_LATER = "451 4.3.0 Try again later"
 NO_SUCH_MAILBOX = "550 5.1.1 Mailbox does not exist"
@@ -169,11 +173,11 @@ def test_retries_run_out_and_the_invitation_fails_after_the_last_interval(app, s
 
 
 def test_a_relay_that_accepts_the_connection_and_never_answers_times_out_and_is_retried(app, smtp):
-    """A stalled relay must not hang the worker: MAIL_TIMEOUT_SECONDS ends the attempt, kept for a retry."""
+    """A stalled relay must not hang the worker: the greeting's timeout ends the attempt, kept for a retry."""
     with socket.socket() as stalled:  # listens, so the connection is made, but never says a word
         stalled.bind(("127.0.0.1", 0))
         stalled.listen()
-        app.config["MAIL_TIMEOUT_SECONDS"] = 1
+        app.config["MAIL_GREETING_TIMEOUT"] = 1
         app.extensions["mail"].port = stalled.getsockname()[1]
         try:
             with app.app_context():
@@ -186,3 +190,87 @@ def test_a_relay_that_accepts_the_connection_and_never_answers_times_out_and_is_
     assert (email.status, email.attempts) == (EmailStatus.PENDING, 1)
     assert "timed out" in email.last_error.lower()
     assert smtp.messages == []
+
+
+# --- RFC 5321's timeouts, step by step ----------------------------------------------------------------
+
+MAY_HAVE_ARRIVED = "it may have arrived. It was not sent again automatically."
+
+
+def test_a_relay_that_answers_250_only_after_20_seconds_delivers_the_email_once(app, smtp, worker_pass):
+    """The issue's finding: with one 15 s timeout for everything, the late "250" counted as a failure and
+    the retry delivered the email a second time. RFC 5321 gives the answer to the final "." 10 minutes."""
+    app.config.update(RFC_5321_TIMEOUTS)  # production's timeouts
+    with app.app_context():
+        address = make_signup(employment_status="employed", layoff_notice="no").email  # one email: not eligible
+    smtp.handler.data_reply_delay = 20
+
+    with time_machine.travel(datetime.now(UTC)) as traveller:
+        worker_pass()
+        email = email_row(app, "not_eligible")
+        assert (email.status, email.attempts, email.last_error) == (EmailStatus.SENT, 1, None)
+        assert scheduled_job_ids(app) == []
+
+        traveller.shift(timedelta(days=1))  # every retry interval long past
+        with app.app_context():
+            assert enqueue_waiting_work().emails == 0
+        worker_pass()
+    assert len(smtp.messages_to(address)) == 1
+
+
+@pytest.mark.parametrize("relay", ["answers too late", "hangs up"])
+def test_no_answer_after_the_final_dot_is_failed_for_staff_and_never_sent_again(app, client, smtp, worker_pass,
+                                                                                 relay):
+    signup = invitation_waiting_in_the_queue(app)
+    app.config["MAIL_DATA_TERMINATION_TIMEOUT"] = 1
+    if relay == "answers too late":
+        smtp.handler.data_reply_delay = 3
+    else:
+        smtp.handler.drop_after_data = True
+
+    with time_machine.travel(datetime.now(UTC)) as traveller:
+        worker_pass()
+        invitation = email_row(app, "invitation")
+        assert (invitation.status, invitation.attempts) == (EmailStatus.FAILED, 1)
+        assert invitation.last_error.endswith(MAY_HAVE_ARRIVED)
+        assert scheduled_job_ids(app) == []  # no retry
+
+        smtp.handler.data_reply_delay, smtp.handler.drop_after_data = 0, False  # the relay is well again
+        traveller.shift(timedelta(days=1))
+        with app.app_context():
+            assert enqueue_waiting_work().emails == 0
+        worker_pass()
+
+    assert [email_kind(message) for message in smtp.messages_to(signup.email)] == ["confirmation", "invitation"]
+    with app.app_context():
+        failed = db.session.get(SignupRequest, signup.id)
+        assert failed.state == RequestState.FAILED
+        assert failed.failure_reason.endswith(MAY_HAVE_ARRIVED)
+        make_staff()
+    sign_in(client)
+    assert "it may have arrived" in client.get("/admin/").get_data(as_text=True)  # undelivered, for staff
+
+
+def test_each_step_waits_as_long_as_its_own_timeout(app, smtp):
+    app.config.update(MAIL_COMMAND_TIMEOUT=1, MAIL_DATA_TERMINATION_TIMEOUT=10)
+    with app.app_context():
+        signup = make_signup(employment_status="employed", layoff_notice="no")
+        email_id = signup.emails[0].id
+        smtp.handler.rcpt_delay = 2  # longer than a command may take: nothing sent, tried again later
+        assert type(send_email(email_id)).__name__ == "Retry"
+        assert smtp.messages == []
+        assert "timed out" in db.session.get(OutboundEmail, email_id, populate_existing=True).last_error
+
+        smtp.handler.rcpt_delay = 0
+        smtp.handler.data_reply_delay = 2  # longer than a command, well within the final answer's 10 s
+        assert send_email(email_id) == "sent"
+    assert len(smtp.messages) == 1
+
+
+def test_the_email_job_may_last_as_long_as_the_longest_conversation(app):
+    app.config.update(RFC_5321_TIMEOUTS)
+    with app.app_context():
+        email_id = make_signup().emails[0].id
+        job = Job.fetch(f"email-{email_id}", connection=redis_connection())
+        assert job.timeout > 10 * 60 + 2 * 60 + 3 * 60 + 5 * 60  # RQ's default of 180 s would cut the 250 off
+        assert sending_lease().total_seconds() > job.timeout  # a slow relay is never taken for a dead worker
