@@ -20,9 +20,9 @@ from datetime import datetime
 from pathlib import Path
 
 from bench import burst, settings, staff, web
-from bench.context import Context
+from bench.context import Context, redis_urls_from_environment
 from bench.report import Row, render
-from bench.services import ROOT, BenchmarkFailed, SmtpReceiver
+from bench.services import ROOT, BenchmarkFailed, SmtpReceiver, reachable_redis
 from bench.sizes import FULL, SMOKE, from_environment
 
 #: In the order they run: the long burst last, so a run cut short still has the others.
@@ -48,8 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(_machine() + settings.describe() + [f"Sizes: {sizes}", f"Logs: {log_dir}", ""]), flush=True)
 
     rows: list[Row] = []
-    with SmtpReceiver() as smtp:
-        context = Context.from_environment(sizes, log_dir, smtp)
+    with SmtpReceiver() as smtp, reachable_redis(*redis_urls_from_environment()) as redis_urls:
+        context = Context.from_environment(sizes, log_dir, smtp, redis_urls)
         for benchmark in selected:
             print(f"== {benchmark.name}", flush=True)
             began = time.monotonic()

@@ -25,12 +25,18 @@ class Context:
         return self.log_dir / f"{next(self._numbers):02d}-{name}.log"
 
     @classmethod
-    def from_environment(cls, sizes: Sizes, log_dir: Path, smtp: SmtpReceiver) -> "Context":
+    def from_environment(cls, sizes: Sizes, log_dir: Path, smtp: SmtpReceiver, redis_urls: tuple[str, str]):
         return cls(
             sizes=sizes,
             postgres_url=os.environ.get("BENCH_POSTGRES_URL", "postgresql://127.0.0.1:5432/test"),
-            web_redis_url=os.environ.get("BENCH_REDIS_URL") or "redis://127.0.0.1:6379/12",
-            jobs_redis_url=os.environ.get("BENCH_JOBS_REDIS_URL") or "redis://127.0.0.1:6379/13",
+            web_redis_url=redis_urls[0],
+            jobs_redis_url=redis_urls[1],
             log_dir=log_dir,
             smtp=smtp,
         )
+
+
+def redis_urls_from_environment() -> tuple[str, str]:
+    """BENCH_REDIS_URL (the web benchmarks') and BENCH_JOBS_REDIS_URL (the bursts'), both emptied."""
+    return (os.environ.get("BENCH_REDIS_URL") or "redis://127.0.0.1:6379/12",
+            os.environ.get("BENCH_JOBS_REDIS_URL") or "redis://127.0.0.1:6379/13")

@@ -21,9 +21,10 @@ from pathlib import Path
 import sqlalchemy
 from aiosmtpd.controller import Controller
 from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bench.settings import GUNICORN_OPTIONS
-from tests.processes import child_pids
+from tests.processes import RedisServer, child_pids
 from tests.smtp import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,6 +104,25 @@ def empty_redis(url: str) -> Iterator[Redis]:
     finally:
         connection.flushdb()
         connection.close()
+
+
+@contextmanager
+def reachable_redis(web_url: str, jobs_url: str) -> Iterator[tuple[str, str]]:
+    """The two Redis databases the benchmarks use; when that Redis does not answer (a fresh machine
+    where nothing started it), a redis-server of our own for the run."""
+    try:
+        Redis.from_url(web_url, socket_connect_timeout=1).ping()
+        yield web_url, jobs_url
+        return
+    except RedisConnectionError:
+        pass
+    server = RedisServer()
+    server.start()
+    print(f"No Redis at {web_url}: started one on port {server.port} for this run", flush=True)
+    try:
+        yield server.url(12), server.url(13)
+    finally:
+        server.stop()
 
 
 # --- SMTP -----------------------------------------------------------------------------------
