@@ -43,15 +43,16 @@ def largest_worker_rss(server: WebServer) -> int:
 
 
 def pages(context: Context, record) -> None:
+    """Each page right after the bare route, both servers up, so a change in the machine's load
+    between the two measurements of a pair stays small."""
     with postgres_schema(context.postgres_url) as database_url, empty_redis(context.web_redis_url):
-        hello_environment = baseline_environment("", "")
-        with started(lambda: WebServer("bench.baselines.hello:app", hello_environment,
-                                       context.log("gunicorn-hello"))) as [hello]:
-            bare = measure(context, hello.url + "/", "bare Flask route")
         environment = portal_environment(database_url, context.web_redis_url, context.smtp.port)
         migrate_portal(environment, context.log("migrate"))
-        with started(lambda: WebServer("wsgi:app", environment, context.log("gunicorn-portal"))) as [portal]:
+        hello_environment = baseline_environment("", "")
+        with started(lambda: WebServer("bench.baselines.hello:app", hello_environment, context.log("gunicorn-hello")),
+                     lambda: WebServer("wsgi:app", environment, context.log("gunicorn-portal"))) as [hello, portal]:
             for page in PAGES:
+                bare = measure(context, hello.url + "/", "bare Flask route")
                 result = measure(context, portal.url + page, f"GET {page}")
                 share = ratio(result.rate, bare.rate)
                 record(Row(f"GET {page}", result.summary(), f"bare route: {bare.summary()}", share, "≥ 0.5×",
