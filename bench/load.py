@@ -110,7 +110,12 @@ def wrk(url: str, *, seconds: int, connections: int, log: Path, method: str = "G
         except FileNotFoundError:
             raise BenchmarkFailed("wrk is not installed (make bench installs it: apt-get install wrk)") from None
         quota_seconds = _stop_when_quota_answered(process, Path(signal_dir), began) if quota else None
-        stdout, stderr = process.communicate(timeout=seconds + 120)
+        try:
+            stdout, stderr = process.communicate(timeout=seconds + 120)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            raise BenchmarkFailed(f"wrk did not finish within {seconds + 120} s") from None
     with log.open("a") as output:
         output.write(f"$ {' '.join(command[:-7])} -- {method} …\n{stdout}{stderr}\n")
     match = re.search(r"^BENCH-JSON (.*)$", stdout, re.MULTILINE)
