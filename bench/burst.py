@@ -209,10 +209,17 @@ def _submit_burst(context: Context, servers: list[WebServer], forms: list[Filled
 
 
 def _wait_for_emails(context: Context, workers: list[Process], signups: int) -> None:
+    began = last_said = time.monotonic()
+
     def all_accepted() -> bool:
+        nonlocal last_said
         if not all(worker.running() for worker in workers):
             dead = next(worker for worker in workers if not worker.running())
             raise BenchmarkFailed(f"a worker exited during the burst: {dead.tail(600)}")
+        if time.monotonic() - last_said > 60:  # a long drain says how far it is
+            last_said = time.monotonic()
+            print(f"   {last_said - began:,.0f} s: {len(context.smtp.receipts):,} of {2 * signups:,} emails accepted",
+                  flush=True)
         return len(context.smtp.receipts) >= 2 * signups
 
     try:
