@@ -175,6 +175,7 @@ def activation_burst(context: Context, web_servers: int, workers: int, profile_w
                     profile.worker(context, worker_processes[0], enabled=profile_worker):
                 began = time.time()
                 submitted = _submit_burst(context, servers, forms, per_thread)
+                _check_all_approved(database_url, signups)
                 _wait_for_emails(context, worker_processes, signups)
             _wait_for_idle(context, redis)
         invitations = smtp.of_kind("invitation")
@@ -206,6 +207,14 @@ def _submit_burst(context: Context, servers: list[WebServer], forms: list[Filled
     if errors:
         raise errors[0]
     return results
+
+
+def _check_all_approved(database_url: str, signups: int) -> None:
+    """Fail at once, not after the drain's timeout, when sign-ups went anywhere but to activation."""
+    held = query_one(database_url, "SELECT count(*) FROM signup_requests WHERE state IN ('needs_review', 'denied')")
+    if held:
+        raise BenchmarkFailed(f"{held} of {signups} sign-ups went to needs_review or denied: a protection (e.g. a "
+                              "seat guard) needs raising for benchmarks in bench/settings.py")
 
 
 def _wait_for_emails(context: Context, workers: list[Process], signups: int) -> None:
