@@ -13,6 +13,7 @@ BENCH_JOBS_REDIS_URL (default database 13), both emptied. Exit status 1 when a b
 import argparse
 import os
 import platform
+import signal
 import sys
 import time
 import traceback
@@ -38,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="then a tenth of the burst again with py-spy on one worker (its summary is printed)")
     parser.add_argument("--log-dir", type=Path, help="where each process's log goes (default instance/bench/TIME)")
     options = parser.parse_args(argv)
+    # A stopped run still stops its processes and drops its schemas (the `finally` blocks run).
+    signal.signal(signal.SIGTERM, lambda _signal, _frame: sys.exit(143))
 
     sizes = from_environment(SMOKE if options.smoke else FULL)
     log_dir = options.log_dir or ROOT / "instance" / "bench" / datetime.now().strftime("%Y%m%d-%H%M%S")
