@@ -15,7 +15,11 @@ CATALOGS := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.
 # The pages' CSS, script and icons, built from portal/assets/ and the npm packages (not committed).
 STATIC_FILES := portal/static/dist/manifest.json
 
-.PHONY: run test install static lighthouse system-packages-run system-packages-test translations lint clean
+# Benchmarks run on this PostgreSQL (a schema each) and the machine's Redis (databases 12 and 13).
+BENCH_POSTGRES_URL ?= $(TEST_POSTGRES_URL)
+export BENCH_POSTGRES_URL
+
+.PHONY: run test bench bench-smoke install static lighthouse system-packages-run system-packages-test system-packages-bench translations lint clean
 
 # Development is opt-in: everything `make run` starts (web, worker, scheduler, commands) runs with it.
 run: export PORTAL_ENV := development
@@ -32,12 +36,26 @@ test: install system-packages-test
 	lint-imports
 	TEST_POSTGRES_URL="$(TEST_POSTGRES_URL)" pytest $(PYTEST_ARGS)
 
+# Not part of `make test` (slow; figures, not pass/fail): every benchmark, one table. See README.
+# BENCH_ARGS="--profile" also profiles a worker; "--only burst" runs one benchmark.
+bench: install $(VENV)/.bench-installed system-packages-bench
+	python -m bench $(BENCH_ARGS)
+
+# The same harness with tiny sizes (tests/bench runs it in `make test`, so it never rots).
+bench-smoke: install system-packages-bench
+	python -m bench --smoke $(BENCH_ARGS)
+
 install: $(VENV)/.installed $(STATIC_FILES) $(CATALOGS)
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev,test]'
+	@touch $@
+
+# py-spy, for `make bench BENCH_ARGS=--profile` only.
+$(VENV)/.bench-installed: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[bench]'
 	@touch $@
 
 node_modules/.package-lock.json: package.json package-lock.json
@@ -78,6 +96,11 @@ system-packages-run:
 system-packages-test:
 	$(call need,redis-server,redis-server)
 	$(call need,chromium,chromium)
+	$(call need,wrk,wrk)
+
+system-packages-bench:
+	$(call need,redis-server,redis-server)
+	$(call need,wrk,wrk)
 
 clean:
 	rm -rf $(VENV) node_modules portal/static/dist $(CATALOGS)

@@ -1,0 +1,1 @@
+"""The baselines the portal is compared with, measured in the same run under the same settings."""
