@@ -1,4 +1,4 @@
-"""Staff pages under /admin/: sign-in, the queue of pending and stale requests, a request's history."""
+"""Staff pages under /admin/ (the views are in `routes/`, one module per topic)."""
 
 from flask import Blueprint
 

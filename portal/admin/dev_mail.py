@@ -10,7 +10,7 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, render_template
 
-from portal.admin.routes import admin_required
+from portal.admin.access import admin_required
 
 bp = Blueprint("dev_mail", __name__, url_prefix="/admin/dev")
 

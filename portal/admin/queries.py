@@ -7,7 +7,7 @@ from sqlalchemy import func, or_, select
 
 from portal.extensions import db
 from portal.identifiers import normalize_reference_code
-from portal.models import PENDING_STATES, EmailStatus, OutboundEmail, RequestState, SignupRequest, utcnow
+from portal.models import PENDING_STATES, StaffUser, EmailStatus, OutboundEmail, RequestState, SignupRequest, utcnow
 
 
 def activation_deadline(now: datetime | None = None) -> datetime:
@@ -71,3 +71,14 @@ def undelivered_emails(search: str | None = None, limit: int = 200) -> list[Outb
 def count_requests_by_state() -> dict[str, int]:
     rows = db.session.execute(select(SignupRequest.state, func.count()).group_by(SignupRequest.state))
     return {state: count for state, count in rows}
+
+
+def request_for_staff(reference_code: str, staff: StaffUser) -> SignupRequest | None:
+    """The request with this code, if this staff member may see it (None: the page answers 404).
+
+    The one door to a request for every staff page and action, so that whatever limits a staff
+    member (local areas) is decided here once.
+    """
+    return db.session.scalar(
+        select(SignupRequest).where(SignupRequest.reference_code == normalize_reference_code(reference_code))
+    )
