@@ -7,7 +7,7 @@ from sqlalchemy import func, or_, select
 
 from portal.extensions import db
 from portal.identifiers import normalize_reference_code
-from portal.models import PENDING_STATES, StaffUser, EmailStatus, OutboundEmail, RequestState, SignupRequest, utcnow
+from portal.models import PENDING_STATES, EmailStatus, OutboundEmail, RequestState, SignupRequest, StaffUser, utcnow
 
 
 def activation_deadline(now: datetime | None = None) -> datetime:
