@@ -7,7 +7,11 @@ from one address, faster than a person fills a form, so it raises them here and 
 """
 
 import os
+import re
 import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 #: gunicorn for the portal and for every baseline app.
 GUNICORN_OPTIONS = ("--workers", "2", "--worker-class", "sync", "--backlog", "2048", "--timeout", "60")
@@ -22,7 +26,24 @@ RAISED_FOR_BENCHMARKS: dict[str, tuple[str, str]] = {
     "SIGNUP_MIN_FILL_SECONDS": ("0", "the bot check's minimum fill time: wrk posts a fetched form at once"),
 }
 
+#: The seat guard (issue 8) sends sign-ups to review when more than `max_signups` arrive in its
+#: window, as a script draining seats would; a burst benchmark does exactly that, so it runs with the
+#: New York program file and this number instead (written to instance/bench/, printed at the start).
+SEAT_GUARD_MAX_SIGNUPS = 1_000_000
+PROGRAM_FILE = ROOT / "instance" / "bench" / "ny-seat-guard-raised.toml"
+
 _SECRET_KEY = secrets.token_hex(32)
+
+
+def program_file() -> str:
+    """The path of New York's program file with the seat guard raised for the benchmarks."""
+    text = (ROOT / "portal" / "programs" / "ny.toml").read_text()
+    raised, replaced = re.subn(r"(?m)^max_signups = \d+$", f"max_signups = {SEAT_GUARD_MAX_SIGNUPS}", text)
+    if replaced != 1:
+        raise RuntimeError("portal/programs/ny.toml has no single `max_signups` line to raise")
+    PROGRAM_FILE.parent.mkdir(parents=True, exist_ok=True)
+    PROGRAM_FILE.write_text(raised)
+    return str(PROGRAM_FILE)
 
 
 def portal_environment(database_url: str, redis_url: str, smtp_port: int, web_port: int | None = None) -> dict:
@@ -35,8 +56,12 @@ def portal_environment(database_url: str, redis_url: str, smtp_port: int, web_po
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": str(smtp_port),
         "SECRET_KEY": _SECRET_KEY,
-        "PUBLIC_BASE_URL": f"http://127.0.0.1:{web_port or 8000}",
-        "PORTAL_PROGRAM": "ny",
+        # Production settings: links in emails are https (nothing follows them here), and the SQLite
+        # sign-up benchmark runs on SQLite knowingly, as a one-machine production may.
+        "PORTAL_ENV": "production",
+        "PUBLIC_BASE_URL": "https://portal.bench.test",
+        "ALLOW_SQLITE_IN_PRODUCTION": "1",
+        "PORTAL_PROGRAM": program_file(),
         **{name: value for name, (value, _why) in RAISED_FOR_BENCHMARKS.items()},
     }
 
@@ -52,4 +77,6 @@ def describe() -> list[str]:
         "Raised for the benchmarks (on in production):",
     ]
     lines += [f"  {name}={value}: {why}" for name, (value, why) in RAISED_FOR_BENCHMARKS.items()]
+    lines.append(f"  seat guard max_signups={SEAT_GUARD_MAX_SIGNUPS:,} (program file {PROGRAM_FILE.name}): "
+                 "a burst is what the guard exists to stop")
     return lines
