@@ -134,7 +134,7 @@ def test_staff_pages_reflow_and_pass_axe(app, live_server, browser, tmp_path, la
         export_provider_file(invited.invited_at.date())
     app.config["MAIL_SINK_DIR"] = str(tmp_path / "maildir")
     message = EmailMessage()
-    message["To"], message["Subject"] = LONG_EMAIL, "Your free training license is ready"
+    message["To"], message["Subject"] = LONG_EMAIL, "Your free access to Coursera is ready"
     message.set_content(f"Join here: http://portal.test/{language}/join/{'Ab3' * 50}\n")
     mailbox.Maildir(app.config["MAIL_SINK_DIR"], create=True).add(message)
 

@@ -66,9 +66,9 @@ def test_spanish_applicant_fills_the_form_and_finds_the_reference_code_in_the_em
 
     run_jobs()
     confirmations = [m for m in smtp.messages_to(email)
-                     if m["Subject"] == "Recibimos su solicitud de una licencia gratuita de capacitación"]
+                     if m["Subject"] == "Recibimos su solicitud de cursos gratuitos en línea"]
     invitations = [m for m in smtp.messages_to(email)
-                   if m["Subject"] == "Su licencia gratuita de capacitación está lista"]
+                   if m["Subject"] == "Su acceso gratuito a Coursera está listo"]
     assert len(confirmations) == len(invitations) == 1, [m["Subject"] for m in smtp.messages]
     code = REFERENCE_CODE.search(text_body(confirmations[0])).group(0)
     assert code in text_body(invitations[0])
