@@ -75,7 +75,7 @@ def test_ineligible_answer_explains_why_by_email_too_and_sends_no_invitation(app
     data = {**FORM_DATA, "employment_status": "underemployed", "layoff_notice": "no"}
     page = post_form(client, "/en/signup", data, follow_redirects=True).get_data(as_text=True)
     assert "You cannot get free courses right now" in page
-    assert "People who work fewer hours or earn less than they need can get them only if they have a layoff notice" in page
+    assert "People who work fewer hours or earn less than they need can get them only if they have a layoff" in page
     run_jobs()
     assert [message["Subject"] for message in smtp.messages] == ["About your request for free online courses"]
     assert "People who work fewer hours or earn less than they need" in text_body(smtp.messages[0])
