@@ -106,7 +106,8 @@ def _pages(app) -> dict[str, str]:
         page(f"status-{state}", "applicant/status.html", "/en/status", **status, signup=_signup(state))
     page("status-late", "applicant/status.html", "/en/status", **{**status, "late": True},
          signup=_signup("approved", created_at=datetime.utcnow() - timedelta(days=3)))
-    page("join", "applicant/join.html", "/en/join/t", form=lambda: JoinForm(meta={"csrf": False}), signup=_signup("invited"))
+    page("join", "applicant/join.html", "/en/join/t", form=lambda: JoinForm(meta={"csrf": False}),
+         signup=_signup("invited"))
     for why in ("removed", "expired", "invalid", "not_open"):
         page(f"join-closed-{why}", "applicant/join_closed.html", "/en/join/t", why=why,
              signup=_signup("removed"))
