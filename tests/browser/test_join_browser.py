@@ -30,7 +30,7 @@ def test_spanish_learner_follows_the_invitation_and_reaches_the_provider(app, li
     page.get_by_label("Código de referencia").fill(reference)
     page.get_by_label("Correo electrónico").fill("rosa@example.com")
     page.get_by_role("button", name="Consultar mi solicitud").click()
-    expect(page.get_by_role("link", name="Únase ahora")).to_be_visible()
+    expect(page.get_by_role("link", name="Crear mi cuenta de Coursera")).to_be_visible()
     assert _serious(_violations(page)) + _sideways_scrolling(page) == []
     _screenshot(page, "status-invited-es.png")
 
