@@ -57,13 +57,12 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 def _register_template_globals(app: Flask) -> None:
-    from flask_babel import format_date, format_datetime, format_number, format_time, format_timedelta, get_locale
+    from flask_babel import format_date, format_datetime, format_time, format_timedelta, get_locale
 
     from portal.models import utcnow
     from portal.programs import current_program
 
-    app.jinja_env.globals.update(format_date=format_date, format_datetime=format_datetime, format_number=format_number,
-                                 format_time=format_time,
+    app.jinja_env.globals.update(format_date=format_date, format_datetime=format_datetime, format_time=format_time,
                                  format_timedelta=format_timedelta)
 
     @app.context_processor
