@@ -165,8 +165,9 @@ def test_staff_pages_reflow_and_pass_axe(app, live_server, browser, tmp_path, la
         check("dev-mail")
 
 
+@pytest.mark.usefixtures("failing_app")  # the app's routes under /<language>/failing/<code>
 @pytest.mark.parametrize("language", ["en", "es"])
-def test_error_pages_reflow_and_pass_axe(failing_app, live_server, browser, language):
+def test_error_pages_reflow_and_pass_axe(live_server, browser, language):
     """Every error page the portal shows: its own, in the language of the address, with the footer."""
     with _checking_pages(browser, language, f"{language}-error") as (page, check):
         for code in (400, 404, 410, 429, 500, 503):
