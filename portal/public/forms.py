@@ -49,7 +49,8 @@ def radio_group(label, choices, message, description="", required=True):
 
 class RequiredWhenWorking:
     """The layoff notice matters only to people who said they are working (the program's
-    `eligible_with_layoff_notice` answers): required of them, ignored for everyone else."""
+    `eligible_with_layoff_notice` answers): required of them, ignored for everyone else
+    (`layoff_notice_given`)."""
 
     field_flags = {}
 
@@ -59,10 +60,14 @@ class RequiredWhenWorking:
     def __call__(self, form, field):
         if form.employment_status.data not in needs_layoff_notice():
             field.errors[:] = []
-            field.data = None
-            raise StopValidation()
+            raise StopValidation()  # kept as given (the form shows it again), but it decides nothing
         if not field.raw_data or not field.raw_data[0]:
             raise StopValidation(self.message)
+
+
+def layoff_notice_given(form) -> bool:
+    """A layoff notice, said by someone whose answer makes it count."""
+    return form.employment_status.data in needs_layoff_notice() and form.layoff_notice.data == "yes"
 
 
 def needs_layoff_notice() -> frozenset[str]:

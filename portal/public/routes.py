@@ -11,7 +11,7 @@ from portal.forms import normalize_phone
 from portal.i18n import browser_language
 from portal.programs import current_program
 from portal.public import bp
-from portal.public.forms import COVID_UNANSWERED, SignupForm
+from portal.public.forms import COVID_UNANSWERED, SignupForm, layoff_notice_given
 from portal.rate_limits import signup_limits
 from portal.seats import seats_left
 from portal.signups import Hold, SignupAnswers, submit_signup
@@ -115,7 +115,7 @@ def _answers(form: SignupForm) -> SignupAnswers:
         preferred_language=form.preferred_language.data,
         employment_status=form.employment_status.data,
         covid_related=form.covid_related.data or COVID_UNANSWERED,
-        layoff_notice=form.layoff_notice.data == "yes",
+        layoff_notice=layoff_notice_given(form),
         case_id=form.case_id.data,
         agency_staff=form.agency_staff.data == "yes",
     )
