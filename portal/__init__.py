@@ -57,7 +57,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 def _register_template_globals(app: Flask) -> None:
-    from flask_babel import format_date, format_datetime, format_time, format_timedelta
+    from flask_babel import format_date, format_datetime, format_time, format_timedelta, get_locale
 
     from portal.models import utcnow
     from portal.programs import current_program
@@ -67,4 +67,7 @@ def _register_template_globals(app: Flask) -> None:
 
     @app.context_processor
     def program_and_clock():
-        return {"program": current_program(), "sla_hours": app.config["ACTIVATION_SLA_HOURS"], "now": utcnow()}
+        program = current_program()
+        locale = get_locale()  # the page's language, or the one an email is rendered in
+        return {"program": program, "names": program.names_in(locale.language if locale else "en"),
+                "sla_hours": app.config["ACTIVATION_SLA_HOURS"], "now": utcnow()}

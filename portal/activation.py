@@ -6,7 +6,7 @@ history row and its email:
 - `return_seat`: a request giving its seat back (removal, a denial by staff) hands it straight to the
   oldest waiting request, so the waitlist is first come, first served;
 - `promote_waitlist`: seats that are free while people wait (the cap was raised) go to the oldest
-  waiting requests, on a schedule;
+  waiting requests, on a schedule, and before any newcomer's activation takes one;
 - `remove_license`: an invited or enrolled person who never joined or stopped learning loses the
   license; the seat goes back as above.
 
@@ -60,7 +60,10 @@ def activate_request(request_id: int, *, actor: str = "activation job") -> Activ
         _close(signup, program, actor)
         db.session.commit()
         return ActivationResult.PROGRAM_CLOSED
-    # Someone waiting already was first: a newcomer does not jump the queue.
+    if previous_state == RequestState.APPROVED:
+        # Whoever waits was first: free seats go to them before the newcomer, in this same
+        # transaction, so nobody is told "no seats left" while seats are free.
+        _invite_waiting_first(program, actor)
     queue_jumping = previous_state == RequestState.APPROVED and _someone_waiting(program)
     if not queue_jumping and take_seat(program):
         invite(signup, program, actor=actor)
@@ -156,6 +159,23 @@ def remove_license(request_id: int, *, reason: str, actor: str) -> RemovalResult
     db.session.commit()
     log.info("Removed %s (%s)", signup.reference_code, reason)
     return RemovalResult.REMOVED
+
+
+def _invite_waiting_first(program: Program, actor: str) -> int:
+    """Give free seats to the requests waiting, oldest first, in the caller's transaction; how many.
+
+    Seats are free while people wait when seats came back since the last run of the waitlist job
+    (every 5 minutes) or the cap was raised: a newcomer's activation does that job's work first.
+    """
+    invited = 0
+    while _someone_waiting(program) and take_seat(program):
+        candidate = _claim_oldest_waiting(program)
+        if candidate is None:  # another worker took them all meanwhile
+            put_seat_back(program)
+            break
+        invite(candidate, program, actor=actor, reason="a seat came free")
+        invited += 1
+    return invited
 
 
 def _claim_oldest_waiting(program: Program) -> SignupRequest | None:

@@ -23,24 +23,23 @@ class Decision:
 #: Plain-words explanations, shown to the applicant and to staff.
 REASONS = {
     "out_of_work": _l("You told us you are out of work."),
-    "layoff_notice": _l("You told us you have a notice that you will be laid off."),
+    "layoff_notice": _l("You told us you have a layoff notice."),
     "agency_staff": _l(
-        "Staff of the state labor department and of local workforce agencies cannot get a license "
-        "through this program."
+        "Staff of the state labor department and of career centers cannot get free courses through this program."
     ),
     "working_without_notice": _l(
-        "Right now licenses go to people who are out of work. People who are working qualify "
-        "only if they have a notice that they will be laid off."
+        "Right now the free courses are for people who are out of work. People who are working can get "
+        "them only if they have a layoff notice."
     ),
     "underemployed_without_notice": _l(
-        "Right now licenses go to people who are out of work. People who work fewer hours or "
-        "earn less than they need qualify only if they have a notice that they will be laid off."
+        "Right now the free courses are for people who are out of work. People who work fewer hours or "
+        "earn less than they need can get them only if they have a layoff notice."
     ),
     "return_to_work_date": _l(
-        "You have a date to return to work. A staff member will look at your request."
+        "You have a date to go back to work. A staff member will look at your request."
     ),
     "status_not_covered": _l("A staff member will look at your request."),
-    "program_closed": _l("The program has stopped giving out new licenses."),
+    "program_closed": _l("The program has stopped taking new sign-ups."),
 }
 
 _DENIAL_WITHOUT_NOTICE = {

@@ -9,6 +9,7 @@ import enum
 import logging
 import smtplib
 from dataclasses import dataclass
+from email.utils import parseaddr
 
 from flask import current_app, render_template
 from flask_babel import force_locale, format_date
@@ -28,31 +29,34 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class EmailKind:
+    #: At most 60 characters once the provider's name is in (phones cut longer ones off); a test checks.
     subject: str
     template: str
 
 
+SUBJECT_MAX_LENGTH = 60
+
 EMAIL_KINDS = {
-    "confirmation": EmailKind(_l("We received your request for a free training license"), "email/confirmation"),
-    "not_eligible": EmailKind(_l("About your request for a free training license"), "email/not_eligible"),
-    "waitlisted": EmailKind(_l("You are on the waitlist for a free training license"), "email/waitlisted"),
-    "invitation": EmailKind(_l("Your free training license is ready"), "email/invitation"),
-    "reenrolment": EmailKind(_l("Welcome back: your free training license is ready again"), "email/reenrolment"),
-    "reminder_not_accepted": EmailKind(_l("Reminder: your free training license is waiting"),
+    "confirmation": EmailKind(_l("We got your request for free online courses"), "email/confirmation"),
+    "not_eligible": EmailKind(_l("About your request for free online courses"), "email/not_eligible"),
+    "waitlisted": EmailKind(_l("You are on the waiting list for free courses"), "email/waitlisted"),
+    "invitation": EmailKind(_l("Your free access to %(provider)s is ready"), "email/invitation"),
+    "reenrolment": EmailKind(_l("Welcome back: your free access to %(provider)s is ready"), "email/reenrolment"),
+    "reminder_not_accepted": EmailKind(_l("Reminder: create your %(provider)s account"),
                                        "email/reminder_not_accepted"),
-    "reminder_enroll_by": EmailKind(_l("Last days to join: your free training license"),
+    "reminder_enroll_by": EmailKind(_l("Last days to create your %(provider)s account"),
                                     "email/reminder_enroll_by"),
-    "reminder_inactive": EmailKind(_l("We miss you in your courses"), "email/reminder_inactive"),
-    "removal": EmailKind(_l("Your free training license has ended"), "email/removal"),
+    "reminder_inactive": EmailKind(_l("Your %(provider)s courses are waiting for you"), "email/reminder_inactive"),
+    "removal": EmailKind(_l("Your free access to %(provider)s has ended"), "email/removal"),
     # Someone signed up again with the address of an open request: its owner hears, not the form.
-    "already_signed_up": EmailKind(_l("You already have a request for a free training license"),
+    "already_signed_up": EmailKind(_l("You already have a request for free courses"),
                                    "email/already_signed_up"),
 }
 
-#: Why a license was taken back, in plain words for the removal notice.
+#: Why free access was taken back, in plain words for the removal notice.
 REMOVAL_REASONS = {
-    "not_accepted": _l("You did not accept the invitation by the date it gave."),
-    "inactive": _l("There was no activity in your courses for a long time."),
+    "not_accepted": _l("You did not create your account by the date in your invitation."),
+    "inactive": _l("You did not use your courses for a long time."),
 }
 
 assert EMAIL_KINDS.keys() == outbox.EMAIL_KIND_NAMES, "every kind the outbox accepts has templates here"
@@ -111,13 +115,26 @@ def build_message(email: OutboundEmail) -> Message:
     with force_locale(signup.preferred_language):
         context = _email_context(signup)
         message = Message(
-            subject=str(kind.subject),
+            subject=email_subject(email.kind),
+            sender=sender(signup.preferred_language),
             recipients=[signup.email],  # one recipient a message: a partial refusal raises nothing
             body=render_template(f"{kind.template}.txt", **context),
             html=render_template(f"{kind.template}.html", **context),
         )
     message.extra_headers = {"X-Portal-Email": email.idempotency_key}
     return message
+
+
+def email_subject(kind: str) -> str:
+    """The subject of an email of this kind, in the current locale."""
+    return str(EMAIL_KINDS[kind].subject) % {"provider": current_program().provider_name}
+
+
+def sender(language: str) -> tuple[str, str]:
+    """The From of an email in `language`: the program's sender name in that language, at the
+    address of MAIL_DEFAULT_SENDER."""
+    _name, address = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])
+    return current_program().names_in(language).sender, address
 
 
 def _email_context(signup: SignupRequest) -> dict:
@@ -129,6 +146,8 @@ def _email_context(signup: SignupRequest) -> dict:
     return {
         "signup": signup,
         "program": program,
+        "names": program.names_in(language),
+        "provider": program.provider_name,
         "sla_hours": current_app.config["ACTIVATION_SLA_HOURS"],
         "status_url": public_url(f"/{language}/status"),
         "signup_url": public_url(f"/{language}/signup"),

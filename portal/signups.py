@@ -4,6 +4,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -220,6 +221,17 @@ def find_by_reference(reference_code: str) -> SignupRequest | None:
     return db.session.scalar(
         select(SignupRequest).where(SignupRequest.reference_code == normalize_reference_code(reference_code))
     )
+
+
+#: States in which a request still waits for its answer (invitation, waitlist or denial) under the promise.
+AWAITING_ANSWER = (RequestState.SUBMITTED, RequestState.APPROVED, RequestState.NEEDS_REVIEW)
+
+
+def past_the_promise(signup: SignupRequest) -> bool:
+    """Still waiting for its answer after ACTIVATION_SLA_HOURS: the status page says so, and staff
+    see it among the stale requests."""
+    promise = timedelta(hours=current_app.config["ACTIVATION_SLA_HOURS"])
+    return signup.state in AWAITING_ANSWER and signup.created_at < utcnow() - promise
 
 
 def waitlist_position(signup: SignupRequest) -> int:

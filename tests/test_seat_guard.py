@@ -81,7 +81,7 @@ def test_the_applicant_sees_the_same_answer_while_the_guard_is_on(app, client):
     _sign_up(client, 10)
     post_form(client, "/en/signup", {**FORM_DATA, "email": "late@example.com"})
     page = client.get("/en/signup/received").get_data(as_text=True)
-    assert "You will get an email with your invitation to join." in page  # what the answers decide
+    assert "You will get a second email with your invitation." in page  # what the answers decide
 
 
 @pytest.mark.parametrize("guard", ["max_signups = 0", "window_minutes = -5", 'max_signups = "many"'])

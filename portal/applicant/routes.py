@@ -9,7 +9,7 @@ from portal.links import JoinLinkExpired, JoinLinkInvalid, join_token
 from portal.models import RequestState
 from portal.programs import current_program
 from portal.rate_limits import join_limits, status_limits
-from portal.signups import find_request, waitlist_position
+from portal.signups import find_request, past_the_promise, waitlist_position
 
 
 @bp.route("/status", methods=["GET", "POST"])
@@ -33,6 +33,7 @@ def status():
         resend_result=resend_result,
         join_token=join_token(signup_request.reference_code) if state == RequestState.INVITED else None,
         waitlist_position=waitlist_position(signup_request) if state == RequestState.WAITLISTED else None,
+        late=signup_request is not None and past_the_promise(signup_request),
         ResendResult=ResendResult,
     ), 400 if form.errors else 200
 

@@ -51,11 +51,56 @@ class SeatGuard:
 
 
 @dataclass(frozen=True)
+class ProgramNames:
+    """The names people see, in one language: who runs the program, what it is called, who emails."""
+
+    agency: str
+    program: str
+    #: The display name of the emails' From address (MAIL_DEFAULT_SENDER gives the address).
+    sender: str
+    #: Where people get help in person ("career center", "MassHire Career Center").
+    career_center: str
+    #: When the help line answers, in words; empty when the program does not say.
+    help_hours: str = ""
+
+
+@dataclass(frozen=True)
+class HelpPageFacts:
+    """What the program itself says about its courses, for the help page: a question is shown only
+    when the program file answers it."""
+
+    #: A few subjects, in each language ({"en": ..., "es": ...}).
+    topics: dict
+    #: Roughly how many courses there are (0: the program does not say).
+    course_count: int = 0
+    #: The provider's own list of courses (to look at, not to sign up through).
+    catalog_url: str = ""
+    #: "free": certificates cost nothing; "some_cost": most are free, some from other organizations cost money.
+    certificates: str = ""
+    #: False: the program says no degree or college credit comes with it; None: it does not say.
+    degree_or_credit: bool | None = None
+    #: Someone who stops a course may start it again at no cost.
+    restart_course_free: bool = False
+    #: There is no limit to how many courses one person takes.
+    no_course_limit: bool = False
+    #: The provider's accessibility statement, and whether every course video has captions.
+    accessibility_url: str = ""
+    captions: bool = False
+
+
+CERTIFICATE_ANSWERS = ("", "free", "some_cost")
+
+
+@dataclass(frozen=True)
 class Program:
     code: str
-    agency: str
     case_id_name: str
     help_email: str
+    #: The help line, as people dial it (e.g. "518-555-0142").
+    help_phone: str
+    #: Names per language ("en", "es").
+    names: dict
+    help_page: HelpPageFacts
     seat_cap: int
     #: The training provider, as applicants know it, and where its program for us starts.
     provider_name: str
@@ -78,6 +123,15 @@ class Program:
     #: The activity names the case-management system knows, by the state that produces them.
     case_activities: dict
 
+    def names_in(self, language: str) -> ProgramNames:
+        return self.names.get(language) or self.names["en"]
+
+    @property
+    def help_phone_link(self) -> str:
+        """The help line as a tel: address (+1 and its digits)."""
+        digits = "".join(character for character in self.help_phone if character.isdigit())
+        return "tel:+" + (digits if digits.startswith("1") and len(digits) == 11 else "1" + digits)
+
     def issues_licenses_on(self, day: date) -> bool:
         """Whether the program still gives out new licenses on this (program-local) day."""
         return day <= self.issue_by
@@ -98,7 +152,10 @@ def load_program(name_or_path: str) -> Program:
         rules = data.pop("eligibility")
         follow_up = data.pop("follow_up")
         seat_guard = data.pop("seat_guard")
+        names = {language: ProgramNames(**values) for language, values in data.pop("names").items()}
         program = Program(
+            names=names,
+            help_page=HelpPageFacts(**data.pop("help_page")),
             eligibility=EligibilityRules(
                 eligible=frozenset(rules["eligible"]),
                 eligible_with_layoff_notice=frozenset(rules["eligible_with_layoff_notice"]),
@@ -127,7 +184,23 @@ def load_program(name_or_path: str) -> Program:
 MINIMUM_RETENTION_DAYS = 90
 
 
+#: Every program names itself in each language the portal speaks.
+LANGUAGES = ("en", "es")
+
+
 def _check(program: Program, path: Path) -> None:
+    missing_names = [language for language in LANGUAGES if language not in program.names]
+    if missing_names:
+        raise ProgramFileError(f"{path}: [names.{missing_names[0]}] is missing (agency, program, sender, "
+                               "career_center)")
+    if bool(program.names["en"].help_hours) != bool(program.names["es"].help_hours):
+        raise ProgramFileError(f"{path}: help_hours must be given in every language, or in none")
+    if program.help_page.certificates not in CERTIFICATE_ANSWERS:
+        raise ProgramFileError(f"{path}: help_page.certificates must be one of {CERTIFICATE_ANSWERS}")
+    if set(program.help_page.topics) != set(LANGUAGES):
+        raise ProgramFileError(f"{path}: help_page.topics needs the subjects in {', '.join(LANGUAGES)}")
+    if len([character for character in program.help_phone if character.isdigit()]) not in (10, 11):
+        raise ProgramFileError(f"{path}: help_phone must be a US phone number with its area code")
     retention = program.retention_days
     if isinstance(retention, bool) or not isinstance(retention, int) or retention < MINIMUM_RETENTION_DAYS:
         raise ProgramFileError(f"{path}: retention_days must be a whole number of days, at least "

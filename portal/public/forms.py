@@ -20,6 +20,8 @@ EMPLOYMENT_CHOICES = [
 ]
 
 COVID_CHOICES = [("yes", _l("Yes")), ("no", _l("No")), ("not_sure", _l("Not sure"))]
+#: What is stored when someone leaves the optional COVID-19 question blank.
+COVID_UNANSWERED = "unanswered"
 
 #: Five digits, or ZIP+4; ASCII digits only, and nothing after (matched whole, so no trailing newline).
 ZIP_CODE = re.compile(r"[0-9]{5}(-[0-9]{4})?")
@@ -32,19 +34,50 @@ def strip_spaces(value):
     return value.strip(" ") if isinstance(value, str) else value
 
 
-def radio_group(label, choices, message, description=""):
-    """A required radio group answered with one of its own values; `message` is our own error text
+def radio_group(label, choices, message, description="", required=True):
+    """A radio group answered with one of its own values; `message` is our own error text
     (WTForms' built-in "Not a valid choice" is neither plain nor translated)."""
+    first = InputRequired(message=message) if required is True else (required or Optional())
     return RadioField(
         label,
         choices=[SelectChoice(value, choice_label) for value, choice_label in choices],
         description=description,
         validate_choice=False,
-        validators=[InputRequired(message=message), AnyOf([value for value, _ in choices], message=message)],
+        validators=[first, AnyOf([value for value, _ in choices], message=message)],
     )
 
 
+class RequiredWhenWorking:
+    """The layoff notice matters only to people who said they are working (the program's
+    `eligible_with_layoff_notice` answers): required of them, ignored for everyone else
+    (`layoff_notice_given`)."""
+
+    field_flags = {}
+
+    def __init__(self, message):
+        self.message = message
+
+    def __call__(self, form, field):
+        if form.employment_status.data not in needs_layoff_notice():
+            field.errors[:] = []
+            raise StopValidation()  # kept as given (the form shows it again), but it decides nothing
+        if not field.raw_data or not field.raw_data[0]:
+            raise StopValidation(self.message)
+
+
+def layoff_notice_given(form) -> bool:
+    """A layoff notice, said by someone whose answer makes it count."""
+    return form.employment_status.data in needs_layoff_notice() and form.layoff_notice.data == "yes"
+
+
+def needs_layoff_notice() -> frozenset[str]:
+    """The answers to "your work today" after which the layoff notice is asked."""
+    return current_program().eligibility.eligible_with_layoff_notice
+
+
 class SignupForm(PortalForm):
+    """Each question says why it is asked; only the rules and the reports need the answers."""
+
     first_name = StringField(
         _l("First name"),
         validators=[DataRequired(_l("Enter your first name")),
@@ -57,7 +90,7 @@ class SignupForm(PortalForm):
     )
     email = EmailField(
         _l("Email address"),
-        description=_l("We will send your license invitation to this address."),
+        description=_l("We send your invitation to this email. Use one you check often."),
         validators=[
             InputRequired(_l("Enter your email address")),
             Length(max=254, message=_l("Email address must be 254 characters or fewer")),
@@ -67,17 +100,18 @@ class SignupForm(PortalForm):
     )
     phone = TelField(
         _l("Phone number (optional)"),
-        description=_l("So the help desk can call you if something goes wrong."),
+        description=_l("We call only if there is a problem with your request."),
         validators=[Optional(), Length(max=25, message=_l("Enter a phone number with area code, like 518-555-0123"))],
     )
     zip_code = StringField(
         _l("ZIP code"),
+        description=_l("It tells us which local career center can help you."),
         filters=[strip_spaces],
         validators=[InputRequired(_l("Enter your ZIP code")),
                     Matches(ZIP_CODE, _l("Enter a 5-digit ZIP code, like 12207"))],
     )
     preferred_language = radio_group(
-        _l("Which language should we write to you in?"),
+        _l("Which language do you want for your emails?"),
         LANGUAGE_CHOICES,
         _l("Choose the language for your emails"),
     )
@@ -85,31 +119,39 @@ class SignupForm(PortalForm):
         _l("Which best describes your work today?"),
         EMPLOYMENT_CHOICES,
         _l("Choose what best describes your work today"),
+        description=_l("Your answer decides if you can get free courses."),
     )
     layoff_notice = radio_group(
-        _l("Has your employer told you in writing that you will be laid off?"),
+        _l("Has your employer told you in writing that your job will end?"),
         YES_NO,
-        _l("Tell us whether you have a layoff notice"),
-        description=_l("This is called a layoff notice."),
+        _l("Tell us if you have a layoff notice"),
+        description=_l("This is called a layoff notice. People who are working can get free courses only if "
+                       "they have one."),
+        required=RequiredWhenWorking(_l("Tell us if you have a layoff notice")),
     )
-    covid_related = radio_group(
-        _l("Is your job loss or lost work related to COVID-19?"),
-        COVID_CHOICES,
-        _l("Tell us whether your lost work is related to COVID-19"),
+    agency_staff = radio_group(
+        _l("Do you work for the state labor department or a local career center?"),
+        YES_NO,
+        _l("Tell us if you work for the state labor department or a local career center"),
+        description=_l("Their staff cannot get free courses through this program."),
     )
     case_id = StringField(
-        _l("Case number (optional)"),
+        _l("Career center case number (optional)"),
+        description=_l("If a career center gave you a case number, enter it. Then they can add these courses "
+                       "to your file. If you do not have one, leave this blank."),
         filters=[strip_spaces],
         validators=[Optional(),
                     Matches(CASE_ID, _l("Use only letters, numbers and hyphens, up to 20 characters"))],
     )
-    agency_staff = radio_group(
-        _l("Do you work for the state labor department or a local workforce agency?"),
-        YES_NO,
-        _l("Tell us whether you work for the state labor department or a local workforce agency"),
+    covid_related = radio_group(
+        _l("Did you lose work because of COVID-19? (optional)"),
+        COVID_CHOICES,
+        _l("Choose one of the answers shown."),
+        description=_l("Your answer does not change what you get. We count the answers to report on the program."),
+        required=False,
     )
     attestation = BooleanField(
-        _l("I confirm that the answers I gave are true."),
+        _l("I confirm that my answers are true."),
         validators=[Ticked(_l("Confirm that your answers are true to send your request"))],
     )
 
@@ -120,7 +162,8 @@ class SignupForm(PortalForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.case_id_name = current_program().case_id_name
+        #: The answers to "your work today" after which the layoff notice is asked.
+        self.working_answers = needs_layoff_notice()
 
     def validate_phone(self, field):
         if field.data and normalize_phone(field.data) is None:

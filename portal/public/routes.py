@@ -11,8 +11,9 @@ from portal.forms import normalize_phone
 from portal.i18n import browser_language
 from portal.programs import current_program
 from portal.public import bp
-from portal.public.forms import SignupForm
+from portal.public.forms import COVID_UNANSWERED, SignupForm, layoff_notice_given
 from portal.rate_limits import signup_limits
+from portal.seats import seats_left
 from portal.signups import Hold, SignupAnswers, submit_signup
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,22 @@ def choose_language():
 @bp.get("/")
 def home():
     return render_template("public/home.html", issuing=current_program().issues_licenses_on(program_today()))
+
+
+@bp.get("/help")
+def help_page():
+    """Questions people ask, answered from the program file: New York and Massachusetts differ."""
+    return render_template("public/help.html")
+
+
+@bp.get("/privacy")
+def privacy():
+    return render_template("public/privacy.html", retention_days=current_program().retention_days)
+
+
+@bp.get("/accessibility")
+def accessibility():
+    return render_template("public/accessibility.html")
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -83,6 +100,8 @@ def signup_received():
         denied=receipt["outcome"] == Outcome.DENIED,
         needs_review=receipt["outcome"] == Outcome.NEEDS_REVIEW,
         reason=REASONS.get(receipt["reason"], ""),
+        # Said before the activation job runs: with no spot left, the invitation will not come in minutes.
+        no_spots_left=receipt["outcome"] == Outcome.APPROVED and seats_left(current_program()) == 0,
     )
 
 
@@ -95,8 +114,8 @@ def _answers(form: SignupForm) -> SignupAnswers:
         zip_code=form.zip_code.data,
         preferred_language=form.preferred_language.data,
         employment_status=form.employment_status.data,
-        covid_related=form.covid_related.data,
-        layoff_notice=form.layoff_notice.data == "yes",
+        covid_related=form.covid_related.data or COVID_UNANSWERED,
+        layoff_notice=layoff_notice_given(form),
         case_id=form.case_id.data,
         agency_staff=form.agency_staff.data == "yes",
     )

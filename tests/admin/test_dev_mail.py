@@ -34,7 +34,7 @@ def test_production_has_no_mail_viewer_even_for_administrators(app, client, staf
 def test_development_shows_caught_mail_to_administrators_only(app, staff, tmp_path):
     sink = mailbox.Maildir(tmp_path / "maildir", create=True)
     message = EmailMessage()
-    message["To"], message["Subject"] = "rosa@example.com", "Your free training license is ready"
+    message["To"], message["Subject"] = "rosa@example.com", "Your free access to Coursera is ready"
     message.set_content("Join: https://portal.test/en/join/a-live-token")
     sink.add(message)
     development = create_app({

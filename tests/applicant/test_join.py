@@ -19,7 +19,7 @@ def test_the_join_page_shows_the_dates_and_a_button_that_enrols_and_goes_to_the_
     page = client.get(url)
     assert page.status_code == 200
     text = page.get_data(as_text=True)
-    assert "Continuar a Coursera" in text
+    assert "Crear mi cuenta de Coursera" in text
     assert signup.email in text
     db.session.refresh(signup)
     assert signup.state == RequestState.INVITED  # looking (or a mail scanner fetching the link) enrols nobody
@@ -64,7 +64,7 @@ def test_the_link_expires_after_the_join_by_period(app, app_context, client):
     with time_machine.travel(timedelta(days=current_program().enroll_within_days + 2)):
         response = client.get(f"/en/join/{token}")
     assert response.status_code == 410
-    assert "stop working after the date to join" in response.get_data(as_text=True)
+    assert "stop working after the last day to create your account" in response.get_data(as_text=True)
 
 
 def test_a_removed_license_link_offers_to_sign_up_again(app, app_context, client):

@@ -9,7 +9,7 @@ def test_applicant_checks_status_with_code_and_email(app, client, run_jobs):
         code = make_signup().reference_code
     run_jobs()
     page = post_form(client, "/en/status", {"reference_code": code.lower(), "email": "maria.gonzalez@example.com"})
-    assert "Your license is ready" in page.get_data(as_text=True)
+    assert "Your invitation is ready" in page.get_data(as_text=True)
 
 
 def test_status_does_not_reveal_requests_to_a_wrong_email(app, client):
@@ -17,7 +17,7 @@ def test_status_does_not_reveal_requests_to_a_wrong_email(app, client):
         code = make_signup().reference_code
     page = post_form(client, "/es/status", {"reference_code": code, "email": "otra@example.com"}).get_data(as_text=True)
     assert "No encontramos" in page
-    assert "Su licencia" not in page and "Maria" not in page
+    assert "Su invitación" not in page and "Maria" not in page
 
 
 def _ask_again(client, code, email="maria.gonzalez@example.com"):
@@ -32,18 +32,18 @@ def test_applicant_can_ask_for_the_invitation_again_but_not_every_minute(app, cl
     from portal.models import RequestEvent
 
     def invitations_sent():
-        return len([m for m in smtp.messages if m["Subject"] == "Your free training license is ready"])
+        return len([m for m in smtp.messages if m["Subject"] == "Your free access to Coursera is ready"])
 
     with app.app_context():
         code = make_signup().reference_code
     run_jobs()
     assert invitations_sent() == 1
     # Minutes after the invitation went out: look in the spam folder first.
-    assert "Please wait 15 minutes" in _ask_again(client, code).get_data(as_text=True)
+    assert "Wait 15 minutes" in _ask_again(client, code).get_data(as_text=True)
 
     with time_machine.travel(datetime.now(UTC) + timedelta(minutes=16)):
         assert "We are sending the invitation again" in _ask_again(client, code).get_data(as_text=True)
-        assert "Please wait 15 minutes" in _ask_again(client, code).get_data(as_text=True)  # a double tap
+        assert "Wait 15 minutes" in _ask_again(client, code).get_data(as_text=True)  # a double tap
         run_jobs()
     assert invitations_sent() == 2
     with app.app_context():
@@ -55,7 +55,7 @@ def test_no_invitation_to_resend_before_activation(app, client, smtp):
         code = make_signup(employment_status="return_to_work_date").reference_code
     page = _ask_again(client, code).get_data(as_text=True)
     assert "Send the invitation again" not in page and "sending the invitation again" not in page
-    assert "A staff member is looking at your request" in page
+    assert "A staff member is checking your request" in page
 
 
 def test_a_waiting_applicant_sees_their_place_in_line(app, client, run_jobs):
@@ -79,4 +79,4 @@ def test_an_invited_applicant_can_join_from_the_status_page(app, client, run_job
     run_jobs()
     page = post_form(client, "/es/status", data)
     join_link = re.search(r'href="(/es/join/[^"]+)"', page.get_data(as_text=True)).group(1)
-    assert "Continuar a Coursera" in client.get(join_link).get_data(as_text=True)
+    assert "Crear mi cuenta de Coursera" in client.get(join_link).get_data(as_text=True)

@@ -19,6 +19,7 @@ from portal.models import SignupRequest, StaffRole
 from portal.programs import current_program
 from tests.browser.test_signup_browser import AXE, RUN_AXE, SCREENSHOTS, _sideways_scrolling
 from tests.factories import STAFF_PASSWORD, make_invited_signup, make_signup, make_staff
+from tests.test_errors import failing_app  # noqa: F401  (a fixture: the app with routes that fail)
 
 pytestmark = pytest.mark.browser
 
@@ -49,7 +50,8 @@ def _sign_up(page, live_server: str, language: str, email: str) -> None:
     page.fill("#last_name", "González Rodríguez")
     page.fill("#email", email)
     page.fill("#zip_code", "12207")
-    for choice in ("employment_status-0", "layoff_notice-1", "covid_related-0", "agency_staff-1", "attestation"):
+    # "I am working", then the layoff question it brings up: yes.
+    for choice in ("employment_status-5", "layoff_notice-0", "covid_related-0", "agency_staff-1", "attestation"):
         page.locator(f'label[for="{choice}"]').click()
     page.locator("button[type=submit]").click()
 
@@ -105,7 +107,7 @@ def test_public_pages_reflow_and_pass_axe(app, live_server, browser, run_jobs, l
         page.fill("#reference_code", reference)
         page.fill("#email", LONG_EMAIL)
         page.locator("button[type=submit]").click()
-        expect(page.locator("h1")).to_contain_text(reference)
+        expect(page.locator("main")).to_contain_text(reference)
         check("status-invited")
 
         with app.app_context():
@@ -114,6 +116,11 @@ def test_public_pages_reflow_and_pass_axe(app, live_server, browser, run_jobs, l
         check("join")
         page.goto(f"{live_server}/{language}/join/not-a-token")
         check("join-closed")
+
+        for name in ("help", "privacy", "accessibility"):
+            page.goto(f"{live_server}/{language}/{name}")
+            expect(page.locator("footer")).to_contain_text("518-555-0142")
+            check(name)
 
         with app.app_context():
             after_issuing = current_program().issue_by + timedelta(days=2)
@@ -134,7 +141,7 @@ def test_staff_pages_reflow_and_pass_axe(app, live_server, browser, tmp_path, la
         export_provider_file(invited.invited_at.date())
     app.config["MAIL_SINK_DIR"] = str(tmp_path / "maildir")
     message = EmailMessage()
-    message["To"], message["Subject"] = LONG_EMAIL, "Your free training license is ready"
+    message["To"], message["Subject"] = LONG_EMAIL, "Your free access to Coursera is ready"
     message.set_content(f"Join here: http://portal.test/{language}/join/{'Ab3' * 50}\n")
     mailbox.Maildir(app.config["MAIL_SINK_DIR"], create=True).add(message)
 
@@ -156,3 +163,19 @@ def test_staff_pages_reflow_and_pass_axe(app, live_server, browser, tmp_path, la
         check("exports")
         page.goto(f"{live_server}/admin/dev/mail")
         check("dev-mail")
+
+
+@pytest.mark.usefixtures("failing_app")  # the app's routes under /<language>/failing/<code>
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_error_pages_reflow_and_pass_axe(live_server, browser, language):
+    """Every error page the portal shows: its own, in the language of the address, with the footer."""
+    with _checking_pages(browser, language, f"{language}-error") as (page, check):
+        for code in (400, 404, 410, 429, 500, 503):
+            path = f"/{language}/no-such-page" if code == 404 else f"/{language}/failing/{code}"
+            response = page.goto(f"{live_server}{path}")
+            assert response.status == code
+            expect(page.locator("footer a[href$='/privacy']")).to_be_visible()
+            check(str(code))
+        response = page.goto(f"{live_server}/{language}/join/not-a-token")  # the join link's own page
+        assert response.status == 404
+        check("join-invalid")

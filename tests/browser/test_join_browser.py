@@ -30,7 +30,7 @@ def test_spanish_learner_follows_the_invitation_and_reaches_the_provider(app, li
     page.get_by_label("Código de referencia").fill(reference)
     page.get_by_label("Correo electrónico").fill("rosa@example.com")
     page.get_by_role("button", name="Consultar mi solicitud").click()
-    expect(page.get_by_role("link", name="Únase ahora")).to_be_visible()
+    expect(page.get_by_role("link", name="Crear mi cuenta de Coursera")).to_be_visible()
     assert _serious(_violations(page)) + _sideways_scrolling(page) == []
     _screenshot(page, "status-invited-es.png")
 
@@ -39,7 +39,7 @@ def test_spanish_learner_follows_the_invitation_and_reaches_the_provider(app, li
     assert _serious(_violations(page)) + _sideways_scrolling(page) == []
     _screenshot(page, "join-es.png")
 
-    page.get_by_role("button", name="Continuar a Coursera").click()
+    page.get_by_role("button", name="Crear mi cuenta de Coursera").click()
     expect(page).to_have_url(provider_url)
     with app.app_context():
         signup = db.session.scalar(db.select(SignupRequest).filter_by(reference_code=reference))

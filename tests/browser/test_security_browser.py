@@ -47,7 +47,7 @@ def test_pages_work_under_their_own_policy(app, live_server, enforcing_page):
     page.route(re.compile(r"https://www\.coursera\.org/.*"),
                lambda route: route.fulfill(body="<title>Provider</title>", content_type="text/html"))
     page.goto(f"{live_server}/es/join/{token}")
-    page.get_by_role("button", name=re.compile("Continuar")).click()
+    page.get_by_role("button", name=re.compile("Crear mi cuenta")).click()
     expect(page).to_have_url(provider_url)  # form-action lets the redirect after the button through
     assert page.violations == []
 

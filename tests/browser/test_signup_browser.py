@@ -37,7 +37,7 @@ def test_spanish_applicant_fills_the_form_and_finds_the_reference_code_in_the_em
     email = "lucia.ramirez@example.com"
     page.goto(f"{live_server}/es/signup")
     expect(page.get_by_role("heading", level=1)).to_have_text(
-        "Inscríbase para obtener una licencia gratuita de capacitación")
+        "Inscríbase en los cursos gratuitos en línea")
 
     page.get_by_label("Nombre", exact=True).fill("Lucía")
     page.get_by_label("Apellidos", exact=True).fill("Ramírez Núñez")
@@ -46,7 +46,7 @@ def test_spanish_applicant_fills_the_form_and_finds_the_reference_code_in_the_em
     page.get_by_label("Código postal (ZIP)", exact=True).fill("12207")
     _choose(page, "preferred_language-1")  # Español
     _choose(page, "employment_status-0")  # lost my job / laid off
-    _choose(page, "layoff_notice-1")  # no
+    expect(page.locator("#layoff_notice-0")).to_be_hidden()  # asked only of people who work
     _choose(page, "covid_related-0")  # yes
     _choose(page, "agency_staff-1")  # no
     _choose(page, "attestation")
@@ -66,9 +66,9 @@ def test_spanish_applicant_fills_the_form_and_finds_the_reference_code_in_the_em
 
     run_jobs()
     confirmations = [m for m in smtp.messages_to(email)
-                     if m["Subject"] == "Recibimos su solicitud de una licencia gratuita de capacitación"]
+                     if m["Subject"] == "Recibimos su solicitud de cursos gratuitos en línea"]
     invitations = [m for m in smtp.messages_to(email)
-                   if m["Subject"] == "Su licencia gratuita de capacitación está lista"]
+                   if m["Subject"] == "Su acceso gratuito a Coursera está listo"]
     assert len(confirmations) == len(invitations) == 1, [m["Subject"] for m in smtp.messages]
     code = REFERENCE_CODE.search(text_body(confirmations[0])).group(0)
     assert code in text_body(invitations[0])
@@ -174,3 +174,53 @@ def test_the_bot_trap_is_out_of_sight_out_of_the_tab_order_and_out_of_the_access
     assert "website" not in focused
     expect(page.get_by_role("textbox", name="Leave this field empty")).to_have_count(0)
     expect(page.get_by_role("textbox", name="First name")).to_have_count(1)
+
+
+def test_without_javascript_sign_up_check_the_request_and_create_the_account(app, live_server, browser,
+                                                                              browser_context_args, run_jobs):
+    """The whole way with JavaScript off, on a phone: the layoff question still appears only after
+    "I am working" (CSS alone), the status page finds the request, and its button leads on to the
+    provider through the join page."""
+    from portal.models import RequestState, SignupRequest
+    from portal.programs import current_program
+
+    email = "jose.hernandez@example.com"
+    with app.app_context():
+        provider_url = current_program().provider_join_url
+    context = browser.new_context(**browser_context_args, java_script_enabled=False)
+    context.route(re.compile(r"https://www\.coursera\.org/.*"),
+                  lambda route: route.fulfill(body="<title>Provider</title>", content_type="text/html"))
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server}/en/signup")
+        page.get_by_label("First name", exact=True).fill("José")
+        page.get_by_label("Last name", exact=True).fill("Hernández")
+        page.get_by_label("Email address", exact=True).fill(email)
+        page.get_by_label("ZIP code", exact=True).fill("12207")
+        layoff_question = page.get_by_text("Has your employer told you in writing that your job will end?")
+        expect(layoff_question).to_be_hidden()
+        _choose(page, "employment_status-5")  # "I am working"
+        expect(layoff_question).to_be_visible()
+        _choose(page, "layoff_notice-0")  # yes
+        _choose(page, "agency_staff-1")  # no
+        _choose(page, "attestation")
+        _screenshot(page, "signup-en-no-js-working.png")
+        page.get_by_role("button", name="Send my request").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("We got your request")
+
+        run_jobs()
+        with app.app_context():
+            reference = SignupRequest.query.filter_by(email=email).one().reference_code
+        page.goto(f"{live_server}/en/status")
+        page.get_by_label("Reference code", exact=True).fill(reference)
+        page.get_by_label("Email address", exact=True).fill(email)
+        page.get_by_role("button", name="Check my request").click()
+        expect(page).to_have_title(re.compile(r"^Your invitation is ready"))
+        page.get_by_role("link", name="Create my Coursera account").click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text("José")
+        page.get_by_role("button", name="Create my Coursera account").click()
+        expect(page).to_have_url(provider_url)
+        with app.app_context():
+            assert SignupRequest.query.filter_by(email=email).one().state == RequestState.ENROLLED
+    finally:
+        context.close()

@@ -16,12 +16,12 @@ def test_activation_invites_takes_a_seat_and_sends_the_invitation(app, app_conte
     assert signup.events[-1].to_state == "invited" and signup.events[-1].actor == "activation job"
     assert seats.seats_taken(current_program()) == 1
     subjects = sorted(message["Subject"] for message in smtp.messages_to(signup.email))
-    assert subjects == ["We received your request for a free training license", "Your free training license is ready"]
-    invitation = next(m for m in smtp.messages if m["Subject"] == "Your free training license is ready")
+    assert subjects == ["We got your request for free online courses", "Your free access to Coursera is ready"]
+    invitation = next(m for m in smtp.messages if m["Subject"] == "Your free access to Coursera is ready")
     body = text_body(invitation)
     assert "https://portal.test/en/join/" in body
     assert signup.reference_code in body
-    assert "Join by" in body
+    assert "Create your account by" in body
 
 
 def test_running_activation_twice_sends_one_invitation(app, app_context, smtp, run_jobs):
@@ -36,7 +36,7 @@ def test_running_activation_twice_sends_one_invitation(app, app_context, smtp, r
     for email in OutboundEmail.query.all():
         assert send_email(email.id) == "skipped"
     run_jobs()
-    invitations = [m for m in smtp.messages if m["Subject"] == "Your free training license is ready"]
+    invitations = [m for m in smtp.messages if m["Subject"] == "Your free access to Coursera is ready"]
     assert len(invitations) == 1
     assert seats.seats_taken(current_program()) == 1
 
@@ -53,7 +53,7 @@ def test_no_seat_left_means_waitlisted_told_so_and_no_invitation(app, app_contex
     assert signup.state == RequestState.WAITLISTED
     assert signup.events[-1].reason == "no seats left"
     assert [m["Subject"] for m in smtp.messages] == [
-        "We received your request for a free training license", "You are on the waitlist for a free training license"]
+        "We got your request for free online courses", "You are on the waiting list for free courses"]
     assert seats.seats_taken(program) == program.seat_cap
 
 

@@ -13,7 +13,7 @@ from flask_babel import force_locale
 
 from portal.extensions import db
 from portal.models import utcnow
-from portal.notifications import EMAIL_KINDS, build_message
+from portal.notifications import EMAIL_KINDS, build_message, email_subject
 from portal.outbox import queue_email
 from tests.factories import make_signup
 
@@ -27,34 +27,31 @@ DATES = {
 
 #: One sentence of each template, in English and as the Spanish catalog gives it.
 KEY_PHRASES = {
-    "confirmation": ("We received your request for a free online-training license.",
-                     "Recibimos su solicitud de una licencia gratuita de capacitación en línea."),
-    "not_eligible": ("We cannot give you a free online-training license through this program.",
-                     "No podemos darle una licencia gratuita de capacitación en línea a través de este programa."),
-    "waitlisted": ("You are on the waitlist.", "Usted está en la lista de espera."),
-    "invitation": ("Your free online-training license is ready.",
-                   "Su licencia gratuita de capacitación en línea está lista."),
-    "reenrolment": ("Welcome back.", "Le damos la bienvenida de nuevo."),
-    "reminder_not_accepted": ("You have not joined yet.", "Todavía no se ha unido."),
-    "reminder_enroll_by": ("The last day to join is", "El último día para unirse es el"),
-    "reminder_inactive": ("We have not seen any activity in your courses since",
-                          "No hemos visto actividad en sus cursos desde el"),
-    "removal": ("Your free online-training license has ended.",
-                "Su licencia gratuita de capacitación en línea terminó."),
-    "already_signed_up": ("You already have a request, so we did not make a second one.",
-                          "Usted ya tiene una solicitud, así que no hicimos una segunda."),
+    "confirmation": ("We got your request for free online courses.",
+                     "Recibimos su solicitud de cursos gratuitos en línea."),
+    "not_eligible": ("We cannot give you free online courses through this program.",
+                     "No podemos darle cursos gratuitos en línea por medio de este programa."),
+    "waitlisted": ("You are on the waiting list.", "Usted está en la lista de espera."),
+    "invitation": ("Your free access to Coursera is ready.", "Su acceso gratuito a Coursera está listo."),
+    "reenrolment": ("Welcome back.", "Nos alegra verle de nuevo."),
+    "reminder_not_accepted": ("You have not created your account yet.", "Todavía no ha creado su cuenta."),
+    "reminder_enroll_by": ("The last day to create your account is", "El último día para crear su cuenta es el"),
+    "reminder_inactive": ("You have not used your courses since", "No ha usado sus cursos desde el"),
+    "removal": ("Your free access to Coursera has ended.", "Su acceso gratuito a Coursera terminó."),
+    "already_signed_up": ("You already have a request, so we did not make a new one.",
+                          "Usted ya tiene una solicitud, así que no hicimos otra."),
 }
 
 #: The sentence a request's reason code becomes, for the kinds that give a reason.
 REASONS = {
-    "not_eligible": {"en": "People who are working qualify only if they have a notice",
-                     "es": "Las personas que trabajan solo califican si tienen un aviso de despido"},
-    "removal": {"en": "There was no activity in your courses for a long time.",
-                "es": "No hubo actividad en sus cursos durante mucho tiempo."},
+    "not_eligible": {"en": "People who are working can get them only if they have a layoff notice.",
+                     "es": "Las personas que trabajan pueden recibirlos solo si tienen un aviso de despido."},
+    "removal": {"en": "You did not use your courses for a long time.",
+                "es": "No usó sus cursos durante mucho tiempo."},
 }
 
 #: English that every email's text carries somewhere (greeting, footer): never in a Spanish one.
-ENGLISH_EVERYWHERE = ["Hello", "Your reference code", "Questions? Write to", "Program run by"]
+ENGLISH_EVERYWHERE = ["Hello", "Your reference code", "Questions? Email", "Run by the", "We answer the phone"]
 
 JOIN_KINDS = {"invitation", "reenrolment", "reminder_not_accepted", "reminder_enroll_by"}
 SIGNUP_LINK_KINDS = {"not_eligible", "removal"}
@@ -89,9 +86,9 @@ def test_every_email_is_complete_in_the_applicants_language(app_context, kind, l
     english, spanish = KEY_PHRASES[kind]
 
     with force_locale("en"):
-        english_subject = str(EMAIL_KINDS[kind].subject)
+        english_subject = email_subject(kind)
     with force_locale(language):
-        assert message.subject == str(EMAIL_KINDS[kind].subject)
+        assert message.subject == email_subject(kind)
     if language == "es":
         assert message.subject != english_subject
     else:
@@ -134,7 +131,7 @@ def test_text_emails_are_laid_out_in_clean_paragraphs(app_context, kind):
     assert text == text.strip()
     assert "\n\n\n" not in text
     assert not re.search(r"[ \t]+$", text, re.MULTILINE)
-    assert text.endswith("Program run by: New York State Department of Labor.")
+    assert text.endswith("Run by the New York State Department of Labor.")
 
 
 def test_invitations_give_the_complete_by_date_for_finishing_courses(app_context):
@@ -159,5 +156,45 @@ def test_invitations_also_give_the_end_of_access_when_it_comes_later(app, app_co
 def test_a_closed_program_gives_the_reason_and_does_not_ask_for_a_new_sign_up(app_context):
     _signup, message = _message_for("not_eligible", "es", decision_reason="program_closed")
     for body in (message.body, message.html):
-        assert "El programa ya no está entregando licencias nuevas." in body
+        assert "El programa ya no acepta inscripciones nuevas." in body
         assert "/es/signup" not in body
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("kind", ["invitation", "reenrolment"])
+def test_the_invitation_names_the_platform_and_the_steps_and_shows_its_link_as_text(app_context, kind, language):
+    signup, message = _message_for(kind, language)
+    join_url = re.search(r"https://portal\.test/\w\w/join/\S+", message.body).group()
+    steps = {
+        "en": ["Here is what to do:", "On Coursera, create your account with this email address: " + signup.email,
+               "If you already have a Coursera account with this email address, sign in instead.",
+               "Choose your courses and start learning."],
+        "es": ["Esto es lo que debe hacer:", "En Coursera, cree su cuenta con este correo electrónico: " + signup.email,
+               "Si ya tiene una cuenta de Coursera con este correo electrónico, mejor inicie sesión.",
+               "Elija sus cursos y empiece a aprender."],
+    }[language]
+    for body in (message.body, message.html):
+        for step in steps:
+            assert step in body
+    # The HTML has the button and, for mail programs that hide buttons, the same link as text.
+    assert message.html.count(f'href="{join_url}"') == 2
+    assert f">{join_url}</a>" in message.html
+
+
+@pytest.mark.parametrize("kind", list(EMAIL_KINDS))
+def test_every_email_gives_the_help_address_as_a_link_that_stays_whole_and_the_phone(app_context, kind):
+    _signup, message = _message_for(kind, "en")
+    address = "training-help@labor.example.gov"
+    assert f'href="mailto:{address}" style="color:#005ea2;display:inline-block;max-width:100%;">{address}</a>' \
+        in message.html
+    assert 'href="tel:+15185550142"' in message.html and "518-555-0142" in message.body
+    # New York's file gives the help line's hours; Massachusetts' does not, and its emails promise none.
+    assert "We answer the phone Monday to Friday, 8:30 a.m. to 4:30 p.m." in message.body
+
+
+def test_without_hours_in_the_program_file_the_emails_promise_none(app, app_context):
+    app.config["PORTAL_PROGRAM"] = "ma"
+    _signup, message = _message_for("invitation", "es")
+    assert "617-555-0123" in message.body and 'href="tel:+16175550123"' in message.html
+    assert "Atendemos el teléfono" not in message.body and "Atendemos el teléfono" not in message.html
+    assert message.body.endswith("Un programa del Departamento de Servicios de Empleo MassHire.")

@@ -19,12 +19,12 @@ PEOPLE = 100
 
 SUBJECTS = {
     "en": {
-        "confirmation": "We received your request for a free training license",
-        "invitation": "Your free training license is ready",
+        "confirmation": "We got your request for free online courses",
+        "invitation": "Your free access to Coursera is ready",
     },
     "es": {
-        "confirmation": "Recibimos su solicitud de una licencia gratuita de capacitación",
-        "invitation": "Su licencia gratuita de capacitación está lista",
+        "confirmation": "Recibimos su solicitud de cursos gratuitos en línea",
+        "invitation": "Su acceso gratuito a Coursera está listo",
     },
 }
 

@@ -82,7 +82,7 @@ def test_451_then_250_sends_once_after_the_first_retry_interval(app, smtp, worke
         assert (confirmation.status, confirmation.attempts) == (EmailStatus.PENDING, 1)
         assert confirmation.last_error == TRY_LATER
         assert scheduled_job_ids(app) == [f"email-{confirmation.id}"]  # RQ holds it for 10 s
-        assert [message["Subject"] for message in smtp.messages] == ["Your free training license is ready"]
+        assert [message["Subject"] for message in smtp.messages] == ["Your free access to Coursera is ready"]
         with app.app_context():
             assert enqueue_waiting_work().emails == 1  # the periodic sweep sees it waiting...
             assert job_queue().count == 0  # ...and leaves it to RQ's schedule: no early copy
@@ -104,7 +104,7 @@ def test_451_then_250_sends_once_after_the_first_retry_interval(app, smtp, worke
         worker_pass()
 
     subjects = sorted(message["Subject"] for message in smtp.messages_to(address))
-    assert subjects == ["We received your request for a free training license", "Your free training license is ready"]
+    assert subjects == ["We got your request for free online courses", "Your free access to Coursera is ready"]
     assert email_row(app, "confirmation").attempts == 2
 
 
@@ -134,7 +134,7 @@ def test_550_fails_the_invitation_at_once_where_staff_see_it_and_never_retries(a
         worker_pass()
     assert email_row(app, "invitation").attempts == 1
     assert [message["Subject"] for message in smtp.messages] == [
-        "We received your request for a free training license"]  # the confirmation, before the refusal
+        "We got your request for free online courses"]  # the confirmation, before the refusal
 
 
 def test_retries_run_out_and_the_invitation_fails_after_the_last_interval(app, smtp, worker_pass):
@@ -169,7 +169,7 @@ def test_retries_run_out_and_the_invitation_fails_after_the_last_interval(app, s
         assert failed.state == RequestState.FAILED
         assert failed.failure_reason == f"Invitation email could not be delivered: {TRY_LATER}"
     assert [message["Subject"] for message in smtp.messages] == [
-        "We received your request for a free training license"]
+        "We got your request for free online courses"]
 
 
 def test_a_relay_that_accepts_the_connection_and_never_answers_times_out_and_is_retried(app, smtp):

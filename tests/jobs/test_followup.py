@@ -70,7 +70,7 @@ def test_each_reminder_and_removal_on_its_day_in_the_right_language_once(app, ap
     ]
     spanish = [message["Subject"] for message in smtp.messages if message["To"] == "nunca@example.com"]
     english = [message["Subject"] for message in smtp.messages if message["To"] == "quiet@example.com"]
-    assert english == ["We miss you in your courses", "Your free training license has ended"]
+    assert english == ["Your Coursera courses are waiting for you", "Your free access to Coursera has ended"]
     assert all(subject not in english for subject in spanish) and len(set(spanish)) == 3
 
     for signup in (never_joins, goes_quiet):

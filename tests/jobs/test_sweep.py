@@ -33,7 +33,7 @@ def test_signup_while_redis_is_down_is_saved_and_invited_after_the_sweep(app, sm
         db.session.refresh(signup := SignupRequest.query.one())
         assert signup.state == RequestState.INVITED
     assert sorted(m["Subject"] for m in smtp.messages) == [
-        "We received your request for a free training license", "Your free training license is ready"]
+        "We got your request for free online courses", "Your free access to Coursera is ready"]
 
 
 def test_sweep_command_reports_what_it_enqueued(app, runner, smtp):

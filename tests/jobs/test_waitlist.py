@@ -61,18 +61,40 @@ def test_free_seats_go_to_the_waitlist_in_order_and_newcomers_do_not_jump_it(app
     run_jobs()
     assert states(requests) == ["waitlisted"] * 3
 
-    # The cap is raised by two: the next sign-up must not take a seat ahead of those waiting.
+    # The cap is raised by two, and the waitlist job has not run yet: a newcomer's activation gives
+    # both seats to the two oldest waiting first, in its own transaction, and waits behind the third.
     program = current_program()
     db.session.get(SeatPool, program.code).seats_taken = program.seat_cap - 2
     db.session.commit()
     newcomer = make_signup(email="newcomer@example.com")
     assert activate_request(newcomer.id) == ActivationResult.WAITLISTED
-
-    assert promote_waitlist() == 2
     assert states(requests) == ["invited", "invited", "waitlisted"]
+    assert seats.seats_taken(program) == program.seat_cap
+    assert requests[0].events[-1].reason == "a seat came free"
+
     assert promote_waitlist() == 0  # nothing left to hand out
     run_jobs()
     assert kinds_sent_to(smtp, "person1@example.com") == ["confirmation", "waitlisted", "invitation"]
+    assert kinds_sent_to(smtp, "newcomer@example.com") == ["confirmation", "waitlisted"]
+
+
+def test_a_newcomer_is_never_told_no_seats_while_seats_are_free(app, app_context, smtp, run_jobs):
+    """Seats came free while two people wait and the waitlist job has not run: the newcomer's own
+    activation invites both of them, then the newcomer, at once. Nobody hears "no seats left"."""
+    leave_seats(0)
+    requests = sign_up_in_order(2)
+    run_jobs()
+    program = current_program()
+    db.session.get(SeatPool, program.code).seats_taken = program.seat_cap - 5
+    db.session.commit()
+
+    newcomer = make_signup(email="newcomer@example.com")
+    assert activate_request(newcomer.id) == ActivationResult.INVITED
+    assert states([*requests, newcomer]) == ["invited", "invited", "invited"]
+    assert seats.seats_taken(program) == program.seat_cap - 2
+    run_jobs()
+    assert kinds_sent_to(smtp, "newcomer@example.com") == ["confirmation", "invitation"]
+    assert kinds_sent_to(smtp, "person0@example.com") == ["confirmation", "waitlisted", "invitation"]
 
 
 def test_a_removed_person_can_sign_up_again_and_is_welcomed_back(app, app_context, smtp, run_jobs):

@@ -21,8 +21,8 @@ def test_forking_worker_process_invites_in_the_applicants_language(app, smtp, st
         signup = db.session.get(SignupRequest, signup_id)
         assert signup.state == RequestState.INVITED
     assert sorted(message["Subject"] for message in smtp.messages) == [
-        "Recibimos su solicitud de una licencia gratuita de capacitación",
-        "Su licencia gratuita de capacitación está lista",
+        "Recibimos su solicitud de cursos gratuitos en línea",
+        "Su acceso gratuito a Coursera está listo",
     ]
     # confirmation, activation, invitation: each run to completion by the real worker, none failed
     assert output.count("Job OK") == 3 and "Traceback" not in output

@@ -30,8 +30,8 @@ def test_unknown_language_is_not_found(client):
 @pytest.mark.parametrize(
     ("language", "heading", "invitation_subject", "invitation_phrase"),
     [
-        ("en", "We received your request", "Your free training license is ready", "Join by"),
-        ("es", "Recibimos su solicitud", "Su licencia gratuita de capacitación está lista", "Únase a más tardar el"),
+        ("en", "We got your request", "Your free access to Coursera is ready", "Create your account by"),
+        ("es", "Recibimos su solicitud", "Su acceso gratuito a Coursera está listo", "Cree su cuenta a más tardar el"),
     ],
 )
 def test_signup_ends_with_an_invitation_in_the_applicants_language(
@@ -66,18 +66,18 @@ def test_page_language_and_email_language_are_separate_choices(app, client, smtp
     post_form(client, "/en/signup", {**FORM_DATA, "preferred_language": "es"})
     run_jobs()
     assert {m["Subject"] for m in smtp.messages} == {
-        "Recibimos su solicitud de una licencia gratuita de capacitación",
-        "Su licencia gratuita de capacitación está lista",
+        "Recibimos su solicitud de cursos gratuitos en línea",
+        "Su acceso gratuito a Coursera está listo",
     }
 
 
 def test_ineligible_answer_explains_why_by_email_too_and_sends_no_invitation(app, client, smtp, run_jobs):
     data = {**FORM_DATA, "employment_status": "underemployed", "layoff_notice": "no"}
     page = post_form(client, "/en/signup", data, follow_redirects=True).get_data(as_text=True)
-    assert "You do not qualify for a license right now" in page
-    assert "People who work fewer hours or earn less than they need qualify only if they have a notice" in page
+    assert "You cannot get free courses right now" in page
+    assert "People who work fewer hours or earn less than they need can get them only if they have a layoff" in page
     run_jobs()
-    assert [message["Subject"] for message in smtp.messages] == ["About your request for a free training license"]
+    assert [message["Subject"] for message in smtp.messages] == ["About your request for free online courses"]
     assert "People who work fewer hours or earn less than they need" in text_body(smtp.messages[0])
     with app.app_context():
         signup = SignupRequest.query.one()
@@ -88,7 +88,7 @@ def test_ineligible_answer_explains_why_by_email_too_and_sends_no_invitation(app
 def test_ineligible_answer_in_spanish(client):
     data = {**FORM_DATA, "agency_staff": "yes"}
     page = post_form(client, "/es/signup", data, follow_redirects=True).get_data(as_text=True)
-    assert "Por ahora no califica" in page
+    assert "Por ahora no puede recibir los cursos gratuitos" in page
     assert "Staff of the workforce agency" not in page
 
 

@@ -127,14 +127,14 @@ def test_signing_up_again_answers_exactly_like_a_first_sign_up(app, smtp, run_jo
     assert first_status == 302
     run_jobs()
     reminders = [m for m in smtp.messages_to("maria.gonzalez@example.com")
-                 if m["Subject"] == "You already have a request for a free training license"]
+                 if m["Subject"] == "You already have a request for free courses"]
     assert len(reminders) == 1  # 50 sign-ups, one email: the mailbox cannot be flooded
     with app.app_context():
         code = SignupRequest.query.filter_by(email="maria.gonzalez@example.com").one().reference_code
         assert SignupRequest.query.count() == 2
     body = reminders[0].get_body(("plain",)).get_content()
     assert code in body and "Approved" not in body
-    assert "We are preparing your license." in body or "Your license is ready." in body
+    assert "We are getting your invitation ready." in body or "Your invitation is ready." in body
 
 
 def test_the_owner_is_told_again_only_after_six_hours(app, client, smtp, run_jobs):
@@ -152,7 +152,7 @@ def test_the_owner_is_told_again_only_after_six_hours(app, client, smtp, run_job
 def test_the_received_page_shows_what_the_answers_decide_and_where_the_code_is(app, client):
     post_form(client, "/es/signup", {**FORM_DATA, "employment_status": "employed", "layoff_notice": "no"})
     page = client.get("/es/signup/received").get_data(as_text=True)
-    assert "Por ahora no califica" in page
+    assert "Por ahora no puede recibir los cursos gratuitos" in page
     assert "Le estamos enviando un correo electrónico a maria.gonzalez@example.com con su código de referencia." in page
     with app.app_context():
         assert SignupRequest.query.one().reference_code not in page
@@ -184,7 +184,7 @@ def test_a_form_sent_faster_than_a_person_can_waits_for_review_and_looks_accepte
 def test_trap_field_and_missing_or_forged_time_hold_the_request(app, client, change, why):
     response = post_form(client, "/en/signup", {**FORM_DATA, **change})
     assert response.status_code == 302
-    assert "We received your request" in client.get("/en/signup/received").get_data(as_text=True)
+    assert "We got your request" in client.get("/en/signup/received").get_data(as_text=True)
     with app.app_context():
         signup = SignupRequest.query.one()
         assert signup.state == RequestState.NEEDS_REVIEW and signup.hold_reason == "bot_check"
