@@ -31,11 +31,12 @@ def _invited_learners(database_url: str, day: date, first: int, count: int) -> N
     engine = sqlalchemy.create_engine(database_url)
     with engine.begin() as connection:
         connection.execute(sqlalchemy.text("""
-            INSERT INTO signup_requests (reference_code, program, state, first_name, last_name, email, email_key, zip_code,
-                preferred_language, employment_status, covid_related, layoff_notice, agency_staff, attested_at,
-                decision_reason, created_at, updated_at, invited_at, enroll_by, holds_seat)
+            INSERT INTO signup_requests (reference_code, program, state, first_name, last_name, email, email_key,
+                zip_code, preferred_language, employment_status, covid_related, layoff_notice, agency_staff,
+                attested_at, decision_reason, created_at, updated_at, invited_at, enroll_by, holds_seat)
             SELECT 'B' || lpad(n::text, 8, '0'), 'ny', 'invited', 'First' || n, 'Last' || n,
-                'learner.' || n || '@example.com', 'learner.' || n || '@example.com', '12207', CASE WHEN n % 3 = 0 THEN 'es' ELSE 'en' END, 'laid_off',
+                'learner.' || n || '@example.com', 'learner.' || n || '@example.com', '12207',
+                CASE WHEN n % 3 = 0 THEN 'es' ELSE 'en' END, 'laid_off',
                 'no', false, false, :noon, 'out_of_work', :noon, :noon,
                 :noon + (n % 7200) * interval '1 second', :enroll_by, true
             FROM generate_series(CAST(:first AS integer), CAST(:last AS integer)) AS n
