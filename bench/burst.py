@@ -262,8 +262,10 @@ def _check_exactly_once(context: Context, database_url: str, signups: int) -> No
     }
     wrong = {name: value for name, value in figures.items() if value != signups}
     if wrong or len(context.smtp.receipts) != 2 * signups:
+        kinds = query_one(database_url, "SELECT string_agg(kind || ' ' || status || ': ' || n, ', ') FROM "
+                          "(SELECT kind, status, count(*) AS n FROM outbound_emails GROUP BY kind, status) AS k")
         raise BenchmarkFailed(f"not exactly once for {signups} sign-ups: {wrong}, "
-                              f"{len(context.smtp.receipts)} emails in all")
+                              f"{len(context.smtp.receipts)} emails in all (outbox: {kinds})")
 
 
 # --- Benchmarks -----------------------------------------------------------------------------
