@@ -40,6 +40,10 @@ from tests.smtp import SmtpServer, free_port  # noqa: E402
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 SECRET_KEY = "bench-" + uuid.uuid4().hex
+#: Production settings it must pass to start (PORTAL_ENV unset); plain-HTTP cookies, because the
+#: flood's script and urllib talk to gunicorn over http://127.0.0.1.
+PRODUCTION_SETTINGS = {"MAIL_SERVER": "127.0.0.1", "PUBLIC_BASE_URL": "https://bench.test",
+                       "SESSION_COOKIE_SECURE": "0"}
 
 
 def schema_url(schema: str) -> str:
@@ -54,7 +58,8 @@ def milliseconds(samples: list[float]) -> str:
 def sign_up_answers(database_url: str, smtp_port: int, count: int) -> None:
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": REDIS_URL, "SECRET_KEY": SECRET_KEY,
                       "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_port, "RATELIMIT_ENABLED": False,
-                      "SIGNUP_MIN_FILL_SECONDS": 0, "PUBLIC_BASE_URL": "http://bench.test"})
+                      "SIGNUP_MIN_FILL_SECONDS": 0, "PUBLIC_BASE_URL": "https://bench.test",
+                      "SESSION_COOKIE_SECURE": False})
     client = app.test_client()
     fields = hidden_fields(client, "/en/signup")
 
@@ -77,11 +82,16 @@ def sign_up_answers(database_url: str, smtp_port: int, count: int) -> None:
         db.engine.dispose()
 
 
+def server_environment(database_url: str, limits: bool) -> dict:
+    """The environment of the flood's gunicorn: production, with the limits and lockout on or off."""
+    return {**os.environ, **PRODUCTION_SETTINGS, "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL,
+            "SECRET_KEY": SECRET_KEY, "RATELIMIT_ENABLED": "1" if limits else "0",
+            # Off, the lockout would not trigger either: one failure short of it, always.
+            "STAFF_LOCKOUT_AFTER_FAILURES": "5" if limits else str(10**9)}
+
+
 def gunicorn(database_url: str, port: int, limits: bool) -> subprocess.Popen:
-    environment = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL, "SECRET_KEY": SECRET_KEY,
-                   "RATELIMIT_ENABLED": "1" if limits else "0",
-                   # Off, the lockout would not trigger either: one failure short of it, always.
-                   "STAFF_LOCKOUT_AFTER_FAILURES": "5" if limits else str(10**9)}
+    environment = server_environment(database_url, limits)
     process = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}",
                                 "wsgi:app"], cwd=ROOT, env=environment, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
@@ -163,7 +173,8 @@ def main() -> None:
     smtp = SmtpServer()
     smtp.start()
     try:
-        app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": SECRET_KEY})
+        app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": SECRET_KEY,
+                          "MAIL_SERVER": "127.0.0.1", "PUBLIC_BASE_URL": "https://bench.test"})
         with app.app_context():
             upgrade()
             make_staff("desk@agency.example.gov")

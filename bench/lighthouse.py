@@ -12,6 +12,7 @@ Uses a throwaway SQLite database; the pages it loads need no Redis.
 
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -32,6 +33,14 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def server_environment(scratch: str) -> dict:
+    """Production settings (PORTAL_ENV unset), which refuse to start without these; no mail is sent."""
+    return {**os.environ, "DATABASE_URL": f"sqlite:///{scratch}/bench.sqlite3", "ALLOW_SQLITE_IN_PRODUCTION": "1",
+            "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),
+            "SECRET_KEY": secrets.token_urlsafe(48), "MAIL_SERVER": "127.0.0.1",
+            "PUBLIC_BASE_URL": "https://lighthouse.test"}
 
 
 def start_gunicorn(environment: dict, port: int) -> subprocess.Popen:
@@ -64,10 +73,7 @@ def main() -> None:
     pages = sys.argv[1:] or PAGES
     with tempfile.TemporaryDirectory() as scratch:
         port = free_port()
-        environment = {**os.environ, "DATABASE_URL": f"sqlite:///{scratch}/bench.sqlite3",
-                       "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),
-                       "SECRET_KEY": "lighthouse-bench"}
-        server = start_gunicorn(environment, port)
+        server = start_gunicorn(server_environment(scratch), port)
         try:
             print(f"{'page':<12} {'perf':>5} {'a11y':>5} {'best':>5} {'seo':>5}   {'FCP':>6} {'LCP':>6} "
                   f"{'TBT':>6} {'CLS':>5} {'bytes':>8} requests")
