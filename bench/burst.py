@@ -175,6 +175,7 @@ def activation_burst(context: Context, web_servers: int, workers: int, profile_w
                     profile.worker(context, worker_processes[0], enabled=profile_worker):
                 began = time.time()
                 submitted = _submit_burst(context, servers, forms, per_thread)
+                _check_posted_once(submitted, signups)
                 _check_all_approved(database_url, signups)
                 _wait_for_emails(context, worker_processes, signups)
             _wait_for_idle(context, redis)
@@ -207,6 +208,13 @@ def _submit_burst(context: Context, servers: list[WebServer], forms: list[Filled
     if errors:
         raise errors[0]
     return results
+
+
+def _check_posted_once(submitted, signups: int) -> None:
+    """wrk posted each sign-up once: no more answers than the quotas, so no address went twice."""
+    answered = sum(result.ok + result.unexpected for result in submitted)
+    if answered != signups:
+        raise BenchmarkFailed(f"wrk had {answered} sign-ups answered for {signups} posted (see the wrk-burst logs)")
 
 
 def _check_all_approved(database_url: str, signups: int) -> None:

@@ -101,7 +101,7 @@ def wrk(url: str, *, seconds: int, connections: int, log: Path, method: str = "G
     """Run wrk for `seconds` (or, with a quota, until each thread's POSTs are answered)."""
     with tempfile.TemporaryDirectory(prefix="wrk-") as signal_dir:
         arguments = [method, str(expected), str(quota), prefix, form.cookie if form else "",
-                     form.body if form else "", signal_dir]
+                     form.body if form else "", signal_dir, str(WRK_THREADS)]
         command = ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s",
                    "-s", str(SCRIPT), url, "--", *arguments]
         began = time.perf_counter()
@@ -117,7 +117,7 @@ def wrk(url: str, *, seconds: int, connections: int, log: Path, method: str = "G
             process.communicate()
             raise BenchmarkFailed(f"wrk did not finish within {seconds + 120} s") from None
     with log.open("a") as output:
-        output.write(f"$ {' '.join(command[:-7])} -- {method} …\n{stdout}{stderr}\n")
+        output.write(f"$ {' '.join(command[:-8])} -- {method} …\n{stdout}{stderr}\n")
     match = re.search(r"^BENCH-JSON (.*)$", stdout, re.MULTILINE)
     if process.returncode != 0 or match is None:
         raise BenchmarkFailed(f"wrk failed ({process.returncode}): {stderr.strip()[-300:]}")

@@ -1,5 +1,5 @@
 -- wrk script for every web benchmark (bench/load.py builds the arguments).
---   wrk ... -s load.lua URL -- METHOD EXPECTED_STATUS QUOTA PREFIX COOKIE BODY SIGNAL_DIR
+--   wrk ... -s load.lua URL -- METHOD EXPECTED_STATUS QUOTA PREFIX COOKIE BODY SIGNAL_DIR THREADS
 -- GET: the URL's path, again and again. POST: BODY (form-encoded) with "{email}" replaced by an
 -- address new for every request, so each POST is a new sign-up. QUOTA > 0: each thread sends that
 -- many POSTs, then cheap GETs of a path that answers 404 (not counted) until every thread's POSTs
@@ -7,17 +7,22 @@
 -- stopped alone would leave half-open connections that hold gunicorn's sync workers until their
 -- timeout. done() prints one line "BENCH-JSON {...}" for bench/load.py.
 
+-- setup() runs in wrk's main thread, each thread's just before that thread starts: it may set
+-- values in the thread it is given, never in one already running: wrk's Lua states are not
+-- thread-safe, and a value pushed onto a running thread's stack can land in the middle of its
+-- request() (a smoke burst once posted 21 sign-ups for 20, one address twice). So the thread
+-- count is an argument.
 local threads = {}
 
 function setup(thread)
   table.insert(threads, thread)
   thread:set("thread_number", #threads)
-  for _, each in ipairs(threads) do each:set("thread_count", #threads) end
 end
 
 function init(args)
   method, expected, quota = args[1], tonumber(args[2]), tonumber(args[3])
   prefix, cookie, body, signal_dir = args[4], args[5], args[6], args[7]
+  thread_count = tonumber(args[8])
   sent, answered, ok, unexpected, first_unexpected = 0, 0, 0, 0, ""
   -- wrk calls the first thread's request() once before it starts, to check the request, and
   -- never sends that one: it must not use up an address or a place in the quota.
