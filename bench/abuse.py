@@ -58,7 +58,7 @@ def milliseconds(samples: list[float]) -> str:
 def sign_up_answers(database_url: str, smtp_port: int, count: int) -> None:
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": REDIS_URL, "SECRET_KEY": SECRET_KEY,
                       "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_port, "RATELIMIT_ENABLED": False,
-                      "SIGNUP_MIN_FILL_SECONDS": 0, "PUBLIC_BASE_URL": "https://bench.test",
+                      "SIGNUP_MIN_FILL_SECONDS": 0, "PUBLIC_BASE_URL": PRODUCTION_SETTINGS["PUBLIC_BASE_URL"],
                       "SESSION_COOKIE_SECURE": False})
     client = app.test_client()
     fields = hidden_fields(client, "/en/signup")
@@ -174,7 +174,8 @@ def main() -> None:
     smtp.start()
     try:
         app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": SECRET_KEY,
-                          "MAIL_SERVER": "127.0.0.1", "PUBLIC_BASE_URL": "https://bench.test"})
+                          "MAIL_SERVER": PRODUCTION_SETTINGS["MAIL_SERVER"],
+                          "PUBLIC_BASE_URL": PRODUCTION_SETTINGS["PUBLIC_BASE_URL"]})
         with app.app_context():
             upgrade()
             make_staff("desk@agency.example.gov")
