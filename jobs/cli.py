@@ -4,23 +4,45 @@ They are registered through the `flask.commands` entry point (pyproject.toml), s
 never imports its own worker: the layers run one way, from `jobs` down to `portal`.
 """
 
+import sys
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+
+from jobs.worker import MAX_JOBS, MAX_MEMORY_MEGABYTES
 
 
 @click.command("worker")
 @with_appcontext
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
-def worker_command(burst: bool) -> None:
-    """Run an RQ worker (with RQ's scheduler for delayed retries) for the portal's queue."""
+@click.option("--max-jobs", type=click.IntRange(min=1), default=MAX_JOBS, show_default=True,
+              help="Replace the worker process after this many jobs.")
+@click.option("--max-memory", type=click.IntRange(min=1), default=MAX_MEMORY_MEGABYTES, show_default=True,
+              help="Replace the worker process once its resident memory passes this many MB (after its job).")
+def worker_command(burst: bool, max_jobs: int, max_memory: int) -> None:
+    """Run an RQ worker (with RQ's scheduler for delayed retries) for the portal's queue: jobs run in
+    one worker process, which a supervisor replaces after --max-jobs or --max-memory, or if it dies."""
     from jobs.context import use_app
-    from jobs.worker import PortalWorker
+    from jobs.worker import Limits, PortalWorker, supervise, warm_up
+    from portal.extensions import mail
     from portal.queue import job_queue, redis_connection
 
-    use_app(current_app._get_current_object())
-    worker = PortalWorker([job_queue()], connection=redis_connection())
-    worker.work(with_scheduler=True, burst=burst)
+    app = current_app._get_current_object()
+    use_app(app)
+    warm_up(app)
+    limits = Limits(max_jobs=max_jobs, max_memory_bytes=max_memory * 1024 * 1024)
+
+    def run_worker() -> int:
+        with app.app_context():
+            worker = PortalWorker([job_queue()], connection=redis_connection(), limits=limits)
+            try:
+                worker.work(with_scheduler=True, burst=burst)
+            finally:
+                mail.close_kept_connection()
+            return worker.exit_code()
+
+    sys.exit(supervise(run_worker, burst=burst))
 
 
 @click.command("scheduler")

@@ -1,8 +1,9 @@
-"""How a job gets its Flask app: built once per worker process, before it forks.
+"""How a job gets its Flask app: built once, by `flask --app wsgi worker` before it forks its
+worker process, and then used by every job that process runs.
 
-RQ's default worker imports the job module in each forked child, so a job that called
-`create_app()` itself would rebuild the app for every job (ten times slower, JOBS.md).
-`PortalWorker` calls `portal_app()` before forking, and the children inherit the built app.
+A job that called `create_app()` itself would rebuild the app for every job (ten times slower,
+JOBS.md). Each job gets a fresh app context instead, so a fresh database session, over the
+connections the process keeps in its pool.
 """
 
 import os
@@ -30,7 +31,7 @@ def use_app(app: Flask) -> None:
 
 
 def _forget_inherited_connections() -> None:
-    """A forked child must not share its parent's database sockets."""
+    """A forked process (a worker process, RQ's scheduler) must not share its parent's database sockets."""
     if _app is not None:
         from portal.extensions import db
 

@@ -10,10 +10,18 @@ That last wait is special. Once the final "." is sent the relay may already have
 its answer never comes (a timeout, a dropped connection), nobody knows whether it will be
 delivered. `DeliveryOutcomeUnknown` says so, and the caller must not send the email again
 automatically (the applicant could get it twice); staff decide.
+
+A process keeps its connection to the relay open from one message to the next (a worker sends
+thousands an hour; a new TCP connection, greeting and EHLO each time cost more than the message).
+`Mail.send` reopens it when it was idle too long, and tries once more on a fresh connection when a
+kept one turns out to be closed before the relay took anything; never after the final ".".
 """
 
+import os
 import re
 import smtplib
+import threading
+import time
 from dataclasses import dataclass
 
 import flask_mail
@@ -134,9 +142,93 @@ class TimedConnection(flask_mail.Connection):
         return host
 
 
+#: A kept connection idle longer than this is closed and a new one opened: relays close idle
+#: connections (RFC 5321 lets a server give up after 5 minutes; many do sooner).
+KEPT_CONNECTION_IDLE_SECONDS = 30
+
+
+class KeptConnection(TimedConnection):
+    """A connection to the relay kept open between messages, for one process and thread, to the
+    relay with the settings it was opened with (`opened_for`)."""
+
+    def __init__(self, state, opened_for: tuple):
+        super().__init__(state)
+        self.opened_for = opened_for
+        self.last_used = time.monotonic()
+        self.reused = False  # set when handed out again
+        self.host = None if state.suppress else self.configure_host()
+
+    def usable_for(self, opened_for: tuple) -> bool:
+        return self.opened_for == opened_for and time.monotonic() - self.last_used < KEPT_CONNECTION_IDLE_SECONDS
+
+    def close(self, *, politely: bool = True) -> None:
+        """QUIT (which never fails, see `_StepTimeouts.quit`), or after an error, whose answer may
+        never come, just close the socket."""
+        if self.host is not None:
+            self.host.quit() if politely else self.host.close()
+            self.host = None
+
+
+def _closed_before_the_message(error: Exception) -> bool:
+    """The relay hung up on a kept connection (or said it is closing it) before taking the message."""
+    if isinstance(error, DeliveryOutcomeUnknown):
+        return False
+    if isinstance(error, smtplib.SMTPResponseException) and error.smtp_code == 421:
+        return True
+    return isinstance(error, smtplib.SMTPServerDisconnected | ConnectionError)
+
+
 class Mail(flask_mail.Mail):
     def connect(self) -> TimedConnection:
         return TimedConnection(current_app.extensions["mail"])
+
+    def send(self, message) -> None:
+        """Send one message over this process's kept connection to the relay (opened as needed)."""
+        kept = self._kept_connection()
+        try:
+            kept.send(message)
+        except Exception as error:
+            self._forget(kept, politely=False)
+            if not (kept.reused and _closed_before_the_message(error)):
+                raise
+            kept = self._kept_connection()  # a fresh one: the relay had taken nothing
+            try:
+                kept.send(message)
+            except Exception:
+                self._forget(kept, politely=False)
+                raise
+        kept.last_used = time.monotonic()
+
+    def close_kept_connection(self) -> None:
+        """Say goodbye to the relay (a worker process that stops)."""
+        kept = getattr(self._kept(), "connection", None)
+        if kept is not None:
+            self._forget(kept)
+
+    def _kept(self) -> threading.local:
+        return current_app.extensions.setdefault("portal_kept_smtp", threading.local())
+
+    def _kept_connection(self) -> KeptConnection:
+        state = current_app.extensions["mail"]
+        opened_for = (os.getpid(), state.server, state.port, state.use_ssl, state.use_tls, state.username,
+                      state.suppress, SmtpTimeouts.from_config(current_app.config))
+        holder = self._kept()
+        kept = getattr(holder, "connection", None)
+        if kept is not None and kept.usable_for(opened_for):
+            kept.reused = True
+            return kept
+        if kept is not None:
+            holder.connection = None
+            if kept.opened_for[0] == os.getpid():  # never talk over a socket a forked parent owns
+                kept.close()
+        kept = holder.connection = KeptConnection(state, opened_for)
+        return kept
+
+    def _forget(self, kept: KeptConnection, *, politely: bool = True) -> None:
+        holder = self._kept()
+        if getattr(holder, "connection", None) is kept:
+            holder.connection = None
+        kept.close(politely=politely)
 
 
 class Message(flask_mail.Message):

@@ -59,8 +59,15 @@ def job_queue() -> Queue:
     return Queue(current_app.config["RQ_QUEUE"], connection=redis_connection())
 
 
+#: An activation is a few statements, each stopped by the database after DATABASE_TIMEOUT_SECONDS.
+#: The worker runs jobs in its own process, so RQ takes a job whose worker died as abandoned only
+#: once its timeout (plus a minute) has passed: this keeps that wait short.
+ACTIVATION_JOB_TIMEOUT_SECONDS = 60
+
+
 def enqueue_activation(request_id: int) -> bool:
-    return _enqueue_once(ACTIVATE_REQUEST, f"activate-{request_id}", request_id)
+    return _enqueue_once(ACTIVATE_REQUEST, f"activate-{request_id}", request_id,
+                         job_timeout=ACTIVATION_JOB_TIMEOUT_SECONDS)
 
 
 def enqueue_email_delivery(email_id: int) -> bool:

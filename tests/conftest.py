@@ -222,8 +222,8 @@ def start_worker(app):
     """Start `flask --app wsgi worker` processes for the test's app; any still running at the end are killed."""
     started: list[WorkerProcess] = []
 
-    def start(*, burst: bool = True) -> WorkerProcess:
-        worker = WorkerProcess(app, burst=burst)
+    def start(*, burst: bool = True, arguments: tuple[str, ...] = ()) -> WorkerProcess:
+        worker = WorkerProcess(app, burst=burst, arguments=arguments)
         started.append(worker)
         return worker
 

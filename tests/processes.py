@@ -1,6 +1,6 @@
 """Real processes for the tests: `flask --app wsgi worker` and Redis servers of our own.
 
-A worker here is what production runs: `flask --app wsgi worker`, RQ's forking `PortalWorker`,
+A worker here is what production runs: `flask --app wsgi worker`, a supervisor and its `PortalWorker` process,
 with the test app's settings passed the way production passes them, as environment variables
 (portal/config.py reads them). Each worker starts in a session of its own, so a test can kill it
 the way a lost machine dies (SIGKILL, no cleanup) without touching the test run itself.
@@ -74,9 +74,10 @@ class WorkerProcess:
     Its output goes to a file: a pipe nobody reads fills up and blocks the worker.
     """
 
-    def __init__(self, app: Flask, *, burst: bool = True):
+    def __init__(self, app: Flask, *, burst: bool = True, arguments: tuple[str, ...] = ()):
         self._log = tempfile.TemporaryFile(mode="w+")
-        command = [sys.executable, "-m", "flask", "--app", "wsgi", "worker"] + (["--burst"] if burst else [])
+        command = [sys.executable, "-m", "flask", "--app", "wsgi", "worker", *(["--burst"] if burst else []),
+                   *arguments]
         self.process = subprocess.Popen(
             command, cwd=ROOT, env=worker_environment(app), stdout=self._log, stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -105,8 +106,8 @@ class WorkerProcess:
         return self.output()
 
     def work_horses(self) -> list[int]:
-        """The worker's forked children. RQ puts each work horse in a process group of its own
-        (`os.setpgrp()`), so killing the worker's group does not reach them."""
+        """The worker's forked children: the worker process its supervisor runs (and RQ's scheduler
+        process, which that one forks, is its child in turn)."""
         return child_pids(self.pid)
 
     def kill(self) -> None:

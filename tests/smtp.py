@@ -23,6 +23,23 @@ class RecordingHandler:
     rcpt_delay: float = 0
     data_reply_delay: float = 0
     drop_after_data: bool = False
+    #: Connections opened (each says EHLO once).
+    connections: int = 0
+    #: Answer "421" (closing) to a second message on one connection, as a relay that closed it would.
+    one_message_a_connection: bool = False
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        self.connections += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.one_message_a_connection and getattr(session, "messages_taken", 0):
+            asyncio.get_running_loop().call_later(0.01, server.transport.close)
+            return "421 4.4.2 Closing connection"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if self.rcpt_delay:
@@ -34,6 +51,7 @@ class RecordingHandler:
 
     async def handle_DATA(self, server, session, envelope):
         self.messages.append(email.message_from_bytes(envelope.content, policy=default))  # the relay has it now
+        session.messages_taken = getattr(session, "messages_taken", 0) + 1
         if self.drop_after_data:
             server.transport.abort()  # hang up before answering
         if self.data_reply_delay:
@@ -61,7 +79,8 @@ class SmtpServer:
         self.handler.messages.clear()
         self.handler.rcpt_replies.clear()
         self.handler.rcpt_delay = self.handler.data_reply_delay = 0
-        self.handler.drop_after_data = False
+        self.handler.drop_after_data = self.handler.one_message_a_connection = False
+        self.handler.connections = 0
 
     def refuse_next(self, reply: str):
         self.handler.rcpt_replies.append(reply)

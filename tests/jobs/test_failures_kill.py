@@ -52,7 +52,7 @@ def test_worker_killed_mid_activation_leaves_nothing_half_done_and_a_fresh_worke
 
     worker = start_worker()
     backend = seat_pool_lock.wait_for_blocked_activation()
-    assert worker.work_horses(), "the activation runs in a forked work horse"
+    assert worker.work_horses(), "the activation runs in the worker process its supervisor forked"
     worker.kill()  # the worker and its work horse, at once
     seat_pool_lock.release()  # the dead worker's UPDATE goes through, but its transaction can never commit
     seat_pool_lock.wait_for_session_end(backend)
