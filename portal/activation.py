@@ -22,7 +22,7 @@ from sqlalchemy import exists, select, update
 from portal.clock import program_today
 from portal.extensions import db
 from portal.lifecycle import claim_request, record_state_change
-from portal.models import RequestState, SignupRequest, utcnow
+from portal.models import RequestState, SignupRequest, StaffUser, utcnow
 from portal.outbox import queue_email
 from portal.programs import Program, current_program
 from portal.seats import put_seat_back, seats_left, take_seat
@@ -54,11 +54,27 @@ def activate_request(request_id: int, *, actor: str = "activation job") -> Activ
     if not claim_request(request_id, previous_state):
         db.session.rollback()
         return ActivationResult.NOTHING_TO_DO
+    result = activate_claimed(signup, actor=actor)
+    if result == ActivationResult.NOTHING_TO_DO:
+        db.session.rollback()  # still no seat: stay where we were
+        return ActivationResult.WAITLISTED
+    db.session.commit()
+    if result == ActivationResult.INVITED:
+        log.info("Invited %s", signup.reference_code)
+    return result
 
+
+def activate_claimed(signup: SignupRequest, *, actor: str, staff: StaffUser | None = None,
+                     occasion: str | None = None) -> ActivationResult:
+    """The seat logic for a request the caller has claimed (approved, or waiting), in the caller's
+    transaction: invited if a seat is free and nobody waits before it, otherwise waitlisted; closed
+    after the program's issue-by date. NOTHING_TO_DO: a waiting request that still has no seat.
+    `occasion`: this request has been through activation before (staff retrying), so its emails
+    need keys of their own."""
+    previous_state = signup.state
     program = current_program()
     if not program.issues_licenses_on(program_today()):
-        _close(signup, program, actor)
-        db.session.commit()
+        _close(signup, program, actor, staff)
         return ActivationResult.PROGRAM_CLOSED
     if previous_state == RequestState.APPROVED:
         # Whoever waits was first: free seats go to them before the newcomer, in this same
@@ -66,29 +82,29 @@ def activate_request(request_id: int, *, actor: str = "activation job") -> Activ
         _invite_waiting_first(program, actor)
     queue_jumping = previous_state == RequestState.APPROVED and _someone_waiting(program)
     if not queue_jumping and take_seat(program):
-        invite(signup, program, actor=actor)
-        db.session.commit()
-        log.info("Invited %s", signup.reference_code)
+        invite(signup, program, actor=actor, staff=staff, occasion=occasion)
         return ActivationResult.INVITED
-
     if previous_state == RequestState.WAITLISTED:
-        db.session.rollback()  # still no seat: stay where we were
-        return ActivationResult.WAITLISTED
-    record_state_change(signup, RequestState.WAITLISTED, actor=actor, reason="no seats left")
-    queue_email(signup, "waitlisted")
-    db.session.commit()
+        return ActivationResult.NOTHING_TO_DO
+    record_state_change(signup, RequestState.WAITLISTED, actor=actor, reason="no seats left", staff=staff)
+    queue_email(signup, "waitlisted", occasion=occasion)
     return ActivationResult.WAITLISTED
 
 
-def invite(signup: SignupRequest, program: Program, *, actor: str, reason: str | None = None) -> None:
-    """Give a claimed request its seat and its invitation (the caller has taken the seat)."""
+def invite(signup: SignupRequest, program: Program, *, actor: str, reason: str | None = None,
+           staff: StaffUser | None = None, occasion: str | None = None) -> None:
+    """Give a claimed request its seat and its invitation (the caller has taken the seat).
+
+    `occasion` tells a later invitation of the same request from its first (staff retrying one that
+    failed), so the outbox's idempotency key lets it through.
+    """
     returning = _was_removed_before(signup)
     signup.holds_seat = True
     signup.invited_at = utcnow()
     signup.enroll_by = program.enroll_by_for(program_today())
     signup.failure_reason = None
-    record_state_change(signup, RequestState.INVITED, actor=actor, reason=reason)
-    queue_email(signup, "reenrolment" if returning else "invitation")
+    record_state_change(signup, RequestState.INVITED, actor=actor, reason=reason, staff=staff)
+    queue_email(signup, "reenrolment" if returning else "invitation", occasion=occasion)
 
 
 def promote_waitlist(*, actor: str = "waitlist job") -> int:
@@ -151,14 +167,23 @@ def remove_license(request_id: int, *, reason: str, actor: str) -> RemovalResult
     if not claim_request(request_id, signup.state):
         db.session.rollback()
         return RemovalResult.NOTHING_TO_DO
-    signup.removed_at = utcnow()
-    signup.removal_reason = reason
-    record_state_change(signup, RequestState.REMOVED, actor=actor, reason=reason)
-    queue_email(signup, "removal")
-    return_seat(signup, actor=actor)
+    close_request(signup, reason=reason, actor=actor)
     db.session.commit()
     log.info("Removed %s (%s)", signup.reference_code, reason)
     return RemovalResult.REMOVED
+
+
+def close_request(signup: SignupRequest, *, reason: str, actor: str, staff: StaffUser | None = None,
+                  email_kind: str | None = "removal", note: str | None = None) -> None:
+    """Remove a claimed request in the caller's transaction: a license taken back ("not_accepted",
+    "inactive", "staff"), or a request withdrawn at the person's wish ("withdrawn"). The person is
+    told (`email_kind`), and a seat it held goes to the next in line."""
+    signup.removed_at = utcnow()
+    signup.removal_reason = reason
+    record_state_change(signup, RequestState.REMOVED, actor=actor, reason=note or reason, staff=staff)
+    if email_kind:
+        queue_email(signup, email_kind)
+    return_seat(signup, actor=actor)
 
 
 def _invite_waiting_first(program: Program, actor: str) -> int:
@@ -209,8 +234,8 @@ def _was_removed_before(signup: SignupRequest) -> bool:
     ))))
 
 
-def _close(signup: SignupRequest, program: Program, actor: str) -> None:
+def _close(signup: SignupRequest, program: Program, actor: str, staff: StaffUser | None = None) -> None:
     """The program stopped issuing licenses before this request's turn came."""
     signup.decision_reason = "program_closed"
-    record_state_change(signup, RequestState.DENIED, actor=actor, reason="program_closed")
+    record_state_change(signup, RequestState.DENIED, actor=actor, reason="program_closed", staff=staff)
     queue_email(signup, "not_eligible")

@@ -1,4 +1,4 @@
-"""`flask --app wsgi …` commands: staff accounts, demo data, the provider's and the case-management
+"""`flask --app wsgi …` commands: staff accounts, demo data, local areas, the provider's and the case-management
 system's files, the provider's activity report, and the purge of expired personal data. (The
 worker, the scheduler and the sweep are `jobs.cli`'s.)"""
 
@@ -18,7 +18,7 @@ from portal.models import StaffRole, StaffUser
 
 def init_app(app: Flask) -> None:
     for command in (create_staff_command, set_staff_password_command, disable_staff_command, dev_staff_command,
-                    demo_data_command, export_provider_command, export_case_report_command,
+                    demo_data_command, assign_local_areas_command, export_provider_command, export_case_report_command,
                     import_activity_command, purge_expired_command):
         app.cli.add_command(command)
 
@@ -98,14 +98,34 @@ def dev_staff_command() -> None:
 
 @click.command("demo-data")
 @with_appcontext
-@click.argument("count", type=int)
-def demo_data_command(count: int) -> None:
-    """Add COUNT realistic fake sign-up requests, spread over the last five days."""
+@click.argument("count", type=click.IntRange(min=1))
+@click.option("--seed", type=int, default=None, help="The same seed gives the same people (on the same database).")
+@click.option("--days", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Spread the sign-ups over this many days, up to now.")
+def demo_data_command(count: int, seed: int | None, days: int) -> None:
+    """Add COUNT realistic fake sign-up requests, with their history and emails (never in production)."""
+    import time
+
     from portal.demo import add_demo_requests
 
+    began = time.monotonic()
     with click.progressbar(length=count, label="Adding requests") as progress:
-        add_demo_requests(count, progress=progress.update)
-    click.echo(f"Added {count} requests.")
+        report = add_demo_requests(count, progress=progress.update, seed=seed, days=days)
+    states = ", ".join(f"{state} {number:,}" for state, number in report.states.most_common())
+    click.echo(f"Added {report.requests:,} requests ({states}), {report.events:,} history rows and "
+               f"{report.emails:,} emails; {report.seats:,} seats taken; {time.monotonic() - began:.1f} s.")
+
+
+@click.command("assign-local-areas")
+@with_appcontext
+def assign_local_areas_command() -> None:
+    """Give every request the local area its ZIP code is in now (after the program file's
+    `[local_areas]` changed); safe to run again."""
+    from portal.local_areas import assign_local_areas, count_program_requests
+
+    with click.progressbar(length=count_program_requests(), label="Checking requests") as progress:
+        report = assign_local_areas(progress=progress.update)
+    click.echo(report.summary())
 
 
 def _yesterday() -> date:

@@ -40,7 +40,21 @@ REASONS = {
     ),
     "status_not_covered": _l("A staff member will look at your request."),
     "program_closed": _l("The program has stopped taking new sign-ups."),
+    # Reasons staff give when they deny a request after review (the program file lists which).
+    "returning_to_work": _l(
+        "You told us you have a date to go back to work. Right now the free courses are for people who are "
+        "out of work."
+    ),
+    "outside_program_area": _l("The free courses of this program are for people who live or lost their job in "
+                               "this state."),
+    "duplicate_request": _l("You already have another request for free courses. We will use that one."),
+    "not_a_person": _l("The request did not come from a person."),
 }
+
+#: Denials after which the applicant gets no email: the request came from a script, most likely with
+#: someone else's address, and that person never asked for anything.
+SILENT_DENIALS = frozenset({"not_a_person"})
+
 
 _DENIAL_WITHOUT_NOTICE = {
     "employed": "working_without_notice",

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from portal.extensions import db
 from portal.lifecycle import claim_request, record_state_change
-from portal.links import JoinLinkInvalid, reference_code_in_join_token
+from portal.links import JoinLinkInvalid, JoinLinkReplaced, reference_code_in_join_token
 from portal.models import RequestState, SignupRequest, utcnow
 from portal.programs import current_program
 from portal.signups import find_by_reference
@@ -17,12 +17,15 @@ JOINED_STATES = (RequestState.ENROLLED, RequestState.ACTIVE, RequestState.COMPLE
 
 
 def request_for_join_token(token: str) -> SignupRequest:
-    """The request a join link was made for; JoinLinkExpired or JoinLinkInvalid otherwise."""
+    """The request a join link was made for; JoinLinkExpired, JoinLinkReplaced (a link of an earlier
+    invitation) or JoinLinkInvalid otherwise."""
     max_age = timedelta(days=current_program().enroll_within_days + 1)
-    reference_code = reference_code_in_join_token(token, max_age_seconds=int(max_age.total_seconds()))
+    reference_code, version = reference_code_in_join_token(token, max_age_seconds=int(max_age.total_seconds()))
     signup = find_by_reference(reference_code)
     if signup is None:
         raise JoinLinkInvalid
+    if version != signup.join_link_version:
+        raise JoinLinkReplaced
     return signup
 
 

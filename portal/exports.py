@@ -131,13 +131,15 @@ def export_case_report(start: date, end: date, progress: Progress | None = None)
 
     An activity is a change of state in the request's history (invited, enrolled, completed,
     removed) on a program-local day from `start` to `end`, both included. A second "invited" row
-    written when someone asks for the invitation again is not a new activity.
+    written when someone asks for the invitation again is not a new activity. The last column is the
+    local workforce area by the name the program file gives it (empty when no area covers the ZIP
+    code), so each career center can pick out its own people.
     """
     if start > end:
         raise ValueError(f"The period starts ({start}) after it ends ({end}).")
     program = current_program()
     header = (program.case_id_name, "reference_code", "first_name", "last_name", "email", "activity",
-              "activity_date")
+              "activity_date", "local_area")
     rows = (
         (
             signup.case_id,
@@ -147,6 +149,7 @@ def export_case_report(start: date, end: date, progress: Progress | None = None)
             signup.email,
             program.case_activities[event.to_state],
             local_date(event.created_at).isoformat(),
+            program.area_name(signup.local_area),
         )
         for event, signup in db.session.execute(_case_report_query(program, start, end))
     )

@@ -1,15 +1,19 @@
 """How people write what we look requests up by: reference codes and email addresses."""
 
+import re
 import secrets
+import unicodedata
+from collections.abc import Callable
 
 #: Crockford's base32 without I, L, O and U: nothing to mishear or misread on the phone.
 REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _READ_ALIKES = str.maketrans({"O": "0", "I": "1", "L": "1", "U": "V"})
 
 
-def new_reference_code() -> str:
-    """Eight characters in two groups of four (about 10^12 codes), e.g. "K7MQ-4X2P"."""
-    characters = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+def new_reference_code(choose: Callable[[str], str] = secrets.choice) -> str:
+    """Eight characters in two groups of four (about 10^12 codes), e.g. "K7MQ-4X2P". `choose` picks
+    each character (a seeded `random.Random().choice` for reproducible demo data)."""
+    characters = "".join(choose(REFERENCE_ALPHABET) for _ in range(8))
     return f"{characters[:4]}-{characters[4:]}"
 
 
@@ -50,3 +54,30 @@ def mailbox_key(email: str) -> str:
 def email_domain(email: str) -> str:
     """The domain part of an address, as `mailbox_key` writes it ("googlemail.com" → "gmail.com")."""
     return mailbox_key(email).rpartition("@")[2]
+
+
+def normalize_case_id(typed: str | None) -> str | None:
+    """A case-management id (OSOS ID, MOSES ID) as we store and search it: capitals, no spaces."""
+    return typed.strip().upper() or None if typed else None
+
+
+_NOT_LETTERS_OR_DIGITS = re.compile(r"[^0-9a-z]+")
+
+
+def searchable_name(name: str) -> str:
+    """A name as staff search for it: accents, case and punctuation gone, words one space apart,
+    with a space in front so every word can be matched from its start.
+
+    "María José  Hernández-Núñez" → " maria jose hernandez nunez"; staff typing "maria hernandez"
+    or "MARIA NUÑEZ" find it (`search_words`).
+    """
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    plain = "".join(character for character in decomposed if not unicodedata.combining(character))
+    plain = plain.replace("ß", "ss").replace("æ", "ae").replace("œ", "oe").replace("ø", "o").replace("ł", "l")
+    words = _NOT_LETTERS_OR_DIGITS.sub(" ", plain).split()
+    return " " + " ".join(words) if words else ""
+
+
+def search_words(typed: str) -> list[str]:
+    """The words of what staff typed, written as `searchable_name` writes names."""
+    return searchable_name(typed).split()

@@ -7,7 +7,7 @@ who and why; every job or staff action that changes a request first claims it he
 from sqlalchemy import update
 
 from portal.extensions import db
-from portal.models import RequestEvent, RequestState, SignupRequest, StaffUser, utcnow
+from portal.models import EventKind, RequestEvent, RequestState, SignupRequest, StaffUser, utcnow
 
 
 def record_state_change(
@@ -23,6 +23,20 @@ def record_state_change(
         RequestEvent(from_state=signup.state, to_state=new_state, actor=actor, reason=reason, staff=staff)
     )
     signup.state = new_state
+
+
+def record_change(
+    signup: SignupRequest,
+    *,
+    actor: str,
+    reason: str,
+    staff: StaffUser | None = None,
+    kind: EventKind = EventKind.CHANGE,
+) -> None:
+    """Write a timeline entry for something that changed without a change of state (an address, a
+    language, an email sent again) or for a staff note."""
+    signup.events.append(RequestEvent(kind=kind, from_state=signup.state, to_state=signup.state, actor=actor,
+                                      reason=reason, staff=staff))
 
 
 def claim_request(request_id: int, expected_state: str) -> bool:

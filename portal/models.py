@@ -10,7 +10,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, 
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, validates
 
 from portal.extensions import db
-from portal.identifiers import mailbox_key
+from portal.identifiers import mailbox_key, searchable_name
 
 
 def utcnow() -> datetime:
@@ -79,6 +79,11 @@ class SignupRequest(db.Model):
         Index("ix_signup_requests_state_created", "state", "created_at"),
         # How many sign-ups arrived lately (the seat guard asks on every sign-up).
         Index("ix_signup_requests_program_created", "program", "created_at"),
+        # Staff search and filters (the trigram indexes on names and emails are PostgreSQL's, made by
+        # the migration; SQLite, for one machine, scans).
+        Index("ix_signup_requests_area_state_created", "local_area", "state", "created_at"),
+        Index("ix_signup_requests_phone", "phone"),
+        Index("ix_signup_requests_case_id", "case_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -98,6 +103,7 @@ class SignupRequest(db.Model):
     employment_status: Mapped[str] = mapped_column(String(30))
     covid_related: Mapped[str] = mapped_column(String(10))
     layoff_notice: Mapped[bool]
+    #: In capitals (`portal.identifiers.normalize_case_id`), as staff search for it.
     case_id: Mapped[str | None] = mapped_column(String(30))
     agency_staff: Mapped[bool]
     attested_at: Mapped[datetime]
@@ -124,9 +130,23 @@ class SignupRequest(db.Model):
     #: Why the license was taken back: "not_accepted" (never joined) or "inactive".
     removal_reason: Mapped[str | None] = mapped_column(String(20))
 
+    #: The program's local workforce area for the ZIP code (`[local_areas]` of the program file); None
+    #: when no area of the program covers it.
+    local_area: Mapped[str | None] = mapped_column(String(40))
+    #: The staff member who entered the request for the customer (on the phone, at a career center):
+    #: the customer gave the attestation to them. None: the applicant signed up on the public form.
+    entered_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    #: The name as staff search for it: no accents, case or punctuation (" maria jose hernandez nunez").
+    #: Kept in step with the names whenever they are set.
+    search_name: Mapped[str] = mapped_column(String(210), default="", server_default="")
+    #: Which join links still work: raised when staff send a fresh invitation, so the link in an
+    #: earlier one (perhaps in a stranger's mailbox, before the address was corrected) stops working.
+    join_link_version: Mapped[int] = mapped_column(default=0, server_default="0")
+
     events: Mapped[list["RequestEvent"]] = relationship(
         back_populates="signup_request", order_by="RequestEvent.id", cascade="all, delete-orphan"
     )
+    entered_by: Mapped["StaffUser | None"] = relationship()
     emails: Mapped[list["OutboundEmail"]] = relationship(
         back_populates="signup_request", order_by="OutboundEmail.id", cascade="all, delete-orphan"
     )
@@ -135,6 +155,12 @@ class SignupRequest(db.Model):
     def _keep_mailbox_key(self, _key, email: str) -> str:
         self.email_key = mailbox_key(email)
         return email
+
+    @validates("first_name", "last_name")
+    def _keep_search_name(self, key, name: str) -> str:
+        names = {"first_name": self.first_name or "", "last_name": self.last_name or "", key: name or ""}
+        self.search_name = searchable_name(f"{names['first_name']} {names['last_name']}")
+        return name
 
     @property
     def full_name(self) -> str:
@@ -148,13 +174,25 @@ class SignupRequest(db.Model):
         return f"<SignupRequest {self.reference_code} {self.state}>"
 
 
+class EventKind(enum.StrEnum):
+    #: The request moved from one state to another (or was confirmed in its state, e.g. asked again).
+    STATE_CHANGE = "state_change"
+    #: Something about the request changed without a change of state: its email, its language, ...
+    CHANGE = "change"
+    #: A staff member's note, for the next person who opens the request.
+    NOTE = "note"
+
+
 class RequestEvent(db.Model):
-    """One change in a request's life: who did it (applicant, a job or a staff member) and why."""
+    """One entry of a request's timeline: a change of state, another change, or a staff note; who did
+    it (applicant, a job or a staff member) and why."""
 
     __tablename__ = "request_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("signup_requests.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), default=EventKind.STATE_CHANGE,
+                                      server_default=EventKind.STATE_CHANGE.value)
     from_state: Mapped[str | None] = mapped_column(String(20))
     to_state: Mapped[str] = mapped_column(String(20))
     #: "applicant", "eligibility rules", "activation job", "staff", ...
@@ -193,6 +231,14 @@ class OutboundEmail(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_attempt_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
+    #: The address the last attempt went to (the request's address may have been corrected since).
+    to_address: Mapped[str | None] = mapped_column(String(254))
+    #: The text part as it was sent, with the join link cut out (staff must not hold a live link),
+    #: so staff can read what the applicant was told.
+    sent_text: Mapped[str | None] = mapped_column(Text)
+    #: The relay never answered after the whole message: it may have arrived. Staff settle it (mark
+    #: it sent, or send it again); nothing sends it again on its own.
+    outcome_unknown: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     signup_request: Mapped[SignupRequest] = relationship(back_populates="emails")
 
@@ -225,6 +271,18 @@ class StaffUser(UserMixin, db.Model):
     #: Part of every session cookie of this account; a new one (sign-out, disabling, a new
     #: password) ends all of them, on every device.
     session_token: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_urlsafe(32))
+    #: The local areas (codes of the program file's `[local_areas]`) a help-desk account works for;
+    #: empty: every area. Administrators always see every area.
+    areas: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == StaffRole.ADMIN
+
+    @property
+    def limited_to_areas(self) -> list[str] | None:
+        """The areas this account may see and act on, or None for all of them."""
+        return None if self.is_admin or not self.areas else list(self.areas)
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses sign-in to disabled accounts

@@ -7,6 +7,7 @@ row, renders the message in the applicant's language from a pair of templates (`
 
 import enum
 import logging
+import re
 import smtplib
 from dataclasses import dataclass
 from email.utils import parseaddr
@@ -48,6 +49,8 @@ EMAIL_KINDS = {
                                     "email/reminder_enroll_by"),
     "reminder_inactive": EmailKind(_l("Your %(provider)s courses are waiting for you"), "email/reminder_inactive"),
     "removal": EmailKind(_l("Your free access to %(provider)s has ended"), "email/removal"),
+    # Staff closed the request because the person asked them to.
+    "withdrawn": EmailKind(_l("We closed your request, as you asked"), "email/withdrawn"),
     # Someone signed up again with the address of an open request: its owner hears, not the form.
     "already_signed_up": EmailKind(_l("You already have a request for free courses"),
                                    "email/already_signed_up"),
@@ -57,6 +60,7 @@ EMAIL_KINDS = {
 REMOVAL_REASONS = {
     "not_accepted": _l("You did not create your account by the date in your invitation."),
     "inactive": _l("You did not use your courses for a long time."),
+    "staff": _l("Our staff ended it. If you think this is a mistake, contact us."),
 }
 
 assert EMAIL_KINDS.keys() == outbox.EMAIL_KIND_NAMES, "every kind the outbox accepts has templates here"
@@ -74,19 +78,32 @@ def deliver_email(email_id: int, *, max_attempts: int) -> DeliveryResult:
     if not outbox.claim_for_sending(email_id):
         return DeliveryResult.SKIPPED
     email = db.session.get(OutboundEmail, email_id)
+    message = None
     try:
-        mail.send(build_message(email))
+        message = build_message(email)
+        email.to_address = message.recipients[0]
+        mail.send(message)
     except Exception as error:  # classified below; anything unknown is treated as temporary
         permanent, description = classify_smtp_error(error)
         if permanent or email.attempts >= max_attempts:
-            outbox.record_failure(email, description)
+            outbox.record_failure(email, description, outcome_unknown=isinstance(error, DeliveryOutcomeUnknown))
             log.warning("Email %s failed for good: %s", email.idempotency_key, description)
             return DeliveryResult.FAILED
         outbox.release_for_retry(email, description)
         log.info("Email %s will be retried: %s", email.idempotency_key, description)
         return DeliveryResult.RETRY
-    outbox.record_sent(email)
+    outbox.record_sent(email, to_address=message.recipients[0], text=text_as_staff_see_it(message.body))
     return DeliveryResult.SENT
+
+
+#: A join link in an email: a live credential, which staff reading the email as sent need not hold.
+_JOIN_LINK = re.compile(r"https?://\S+/join/[A-Za-z0-9_.\-]+")
+JOIN_LINK_CUT = "[join link]"
+
+
+def text_as_staff_see_it(body: str) -> str:
+    """The text part of a sent email as kept for staff: everything the person read, but the join link."""
+    return _JOIN_LINK.sub(JOIN_LINK_CUT, body)
 
 
 def classify_smtp_error(error: Exception) -> tuple[bool, str]:
@@ -151,7 +168,7 @@ def _email_context(signup: SignupRequest) -> dict:
         "sla_hours": current_app.config["ACTIVATION_SLA_HOURS"],
         "status_url": public_url(f"/{language}/status"),
         "signup_url": public_url(f"/{language}/signup"),
-        "join_url": public_url(f"/{language}/join/{join_token(signup.reference_code)}"),
+        "join_url": public_url(f"/{language}/join/{join_token(signup.reference_code, signup.join_link_version)}"),
         "provider_url": program.provider_join_url,
         "enroll_by": format_date(enroll_by, "long"),
         "complete_by": format_date(program.complete_by, "long"),

@@ -27,7 +27,7 @@ from portal.models import EmailStatus, OutboundEmail, RequestState, SignupReques
 #: Every kind of email the portal sends (`portal.notifications.EMAIL_KINDS` says how each looks).
 EMAIL_KIND_NAMES = frozenset({
     "confirmation", "not_eligible", "waitlisted", "invitation", "reenrolment", "reminder_not_accepted",
-    "reminder_enroll_by", "reminder_inactive", "removal", "already_signed_up",
+    "reminder_enroll_by", "reminder_inactive", "removal", "already_signed_up", "withdrawn",
 })
 #: An invitation that cannot be delivered stalls the request, so staff must see it as failed.
 INVITATION_KINDS = frozenset({"invitation", "reenrolment"})
@@ -90,10 +90,22 @@ def claim_for_sending(email_id: int) -> bool:
     return bool(claimed)
 
 
-def record_sent(email: OutboundEmail) -> None:
+def send_again(email: OutboundEmail) -> None:
+    """Put a failed or stuck email back in the outbox, in the caller's transaction; it is enqueued
+    when that commits (a staff member decided it should go, knowing what the page told them)."""
+    email.status = EmailStatus.PENDING
+    email.outcome_unknown = False
+    session_info = db.session.info.setdefault("outbox_to_enqueue", [])
+    session_info.append(email.id)
+
+
+def record_sent(email: OutboundEmail, *, to_address: str | None = None, text: str | None = None) -> None:
     email.status = EmailStatus.SENT
     email.sent_at = utcnow()
     email.last_error = None
+    email.outcome_unknown = False
+    if to_address is not None:
+        email.to_address, email.sent_text = to_address, text
     db.session.commit()
 
 
@@ -104,10 +116,12 @@ def release_for_retry(email: OutboundEmail, description: str) -> None:
     db.session.commit()
 
 
-def record_failure(email: OutboundEmail, description: str) -> None:
-    """Refused for good, or out of tries: staff see it (and an invitation's request fails)."""
+def record_failure(email: OutboundEmail, description: str, *, outcome_unknown: bool = False) -> None:
+    """Refused for good, or out of tries: staff see it (and an invitation's request fails).
+    `outcome_unknown`: the relay never answered after the whole message; it may have arrived."""
     email.status = EmailStatus.FAILED
     email.last_error = description
+    email.outcome_unknown = outcome_unknown
     _fail_request_of_invitation(email, description)
     db.session.commit()
 
@@ -124,6 +138,7 @@ def fail_stuck_emails(now=None) -> int:
     ).all()
     for email in stuck:
         email.status = EmailStatus.FAILED
+        email.outcome_unknown = True
         email.last_error = ("The worker stopped while sending this email; it may or may not have arrived. "
                             "It was not sent again automatically.")
         _fail_request_of_invitation(email, email.last_error)

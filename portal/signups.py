@@ -13,9 +13,15 @@ from portal import queue
 from portal.clock import program_today
 from portal.eligibility import Decision, Outcome, decide_eligibility
 from portal.extensions import db
-from portal.identifiers import mailbox_key, new_reference_code, normalize_email, normalize_reference_code
+from portal.identifiers import (
+    mailbox_key,
+    new_reference_code,
+    normalize_case_id,
+    normalize_email,
+    normalize_reference_code,
+)
 from portal.lifecycle import record_state_change
-from portal.models import CLOSED_STATES, OutboundEmail, RequestState, SignupRequest, utcnow
+from portal.models import CLOSED_STATES, OutboundEmail, RequestState, SignupRequest, StaffUser, utcnow
 from portal.outbox import queue_email
 from portal.programs import Program, current_program
 from portal.seat_guard import SEAT_GUARD_HOLD, seat_guard_hold_note
@@ -101,12 +107,15 @@ def decide_answers(program: Program, answers: SignupAnswers) -> Decision:
     )
 
 
-def create_signup(answers: SignupAnswers, hold: Hold | None = None) -> SignupRequest:
+def create_signup(answers: SignupAnswers, hold: Hold | None = None, entered_by: StaffUser | None = None
+                  ) -> SignupRequest:
     """Save a sign-up with its eligibility decision, then hand activation to the queue.
 
     The row is committed before anything is enqueued (its email goes to RQ on commit): if Redis is
     down the sign-up still stands and the periodic sweep enqueues it later. A request the rules
-    approve waits for staff instead when `hold` says so, or while the seat guard is on.
+    approve waits for staff instead when `hold` says so, or while the seat guard is on (a sign-up
+    staff enter for a customer is never taken for a script). `entered_by`: the staff member who
+    entered it for the customer, who gave them the attestation.
     Raises DuplicateSignup when the mailbox already has an open request.
     """
     program = current_program()
@@ -115,11 +124,11 @@ def create_signup(answers: SignupAnswers, hold: Hold | None = None) -> SignupReq
     if existing is not None:
         raise DuplicateSignup(existing.id)
     decision = decide_answers(program, answers)
-    if decision.outcome == Outcome.APPROVED and hold is None:
+    if decision.outcome == Outcome.APPROVED and hold is None and entered_by is None:
         note = seat_guard_hold_note(program)
         hold = Hold(SEAT_GUARD_HOLD, note, "seat guard") if note else None
     for _attempt in range(5):
-        signup = _build_signup(answers, email, program.code, decision, hold)
+        signup = _build_signup(answers, email, program, decision, hold, entered_by)
         try:
             db.session.commit()
             break
@@ -161,11 +170,11 @@ def tell_owner_of_open_request(request_id: int) -> bool:
     return True
 
 
-def _build_signup(answers: SignupAnswers, email: str, program_code: str, decision: Decision,
-                  hold: Hold | None) -> SignupRequest:
+def _build_signup(answers: SignupAnswers, email: str, program: Program, decision: Decision,
+                  hold: Hold | None, entered_by: StaffUser | None) -> SignupRequest:
     signup = SignupRequest(
         reference_code=new_reference_code(),
-        program=program_code,
+        program=program.code,
         first_name=answers.first_name.strip(),
         last_name=answers.last_name.strip(),
         email=email,
@@ -175,13 +184,19 @@ def _build_signup(answers: SignupAnswers, email: str, program_code: str, decisio
         employment_status=answers.employment_status,
         covid_related=answers.covid_related,
         layoff_notice=answers.layoff_notice,
-        case_id=answers.case_id or None,
+        case_id=normalize_case_id(answers.case_id),
         agency_staff=answers.agency_staff,
         attested_at=utcnow(),
         decision_reason=decision.reason,
+        local_area=program.area_for_zip(answers.zip_code),
+        entered_by=entered_by,
     )
     db.session.add(signup)
-    record_state_change(signup, RequestState.SUBMITTED, actor="applicant")
+    if entered_by is None:
+        record_state_change(signup, RequestState.SUBMITTED, actor="applicant")
+    else:
+        record_state_change(signup, RequestState.SUBMITTED, actor="staff", staff=entered_by,
+                            reason="entered by staff for the customer, who gave them the attestation")
     if hold is not None and decision.outcome == Outcome.APPROVED:
         signup.hold_reason = hold.code
         record_state_change(signup, RequestState.NEEDS_REVIEW, actor=hold.actor,
@@ -193,6 +208,23 @@ def _build_signup(answers: SignupAnswers, email: str, program_code: str, decisio
         queue_email(signup, "not_eligible")
     else:
         queue_email(signup, "confirmation")
+    return signup
+
+
+#: What a new request of the same person keeps from an earlier one.
+_ANSWER_COLUMNS = ("program", "first_name", "last_name", "email", "phone", "zip_code", "preferred_language",
+                   "employment_status", "covid_related", "layoff_notice", "case_id", "agency_staff",
+                   "decision_reason", "local_area")
+
+
+def new_request_like(earlier: SignupRequest, *, entered_by: StaffUser) -> SignupRequest:
+    """A new request with the answers of an earlier one, entered by staff (a re-enrolment), added to
+    the session as submitted; the caller decides what comes next."""
+    signup = SignupRequest(reference_code=new_reference_code(), attested_at=earlier.attested_at, entered_by=entered_by,
+                           **{name: getattr(earlier, name) for name in _ANSWER_COLUMNS})
+    db.session.add(signup)
+    record_state_change(signup, RequestState.SUBMITTED, actor="staff", staff=entered_by,
+                        reason=f"re-enrolment of {earlier.reference_code}, with its answers")
     return signup
 
 

@@ -5,7 +5,7 @@ from portal.applicant.forms import JoinForm, StatusForm
 from portal.eligibility import REASONS
 from portal.enrolment import JOINED_STATES, accept_invitation, request_for_join_token
 from portal.invitations import ResendResult, send_invitation_again
-from portal.links import JoinLinkExpired, JoinLinkInvalid, join_token
+from portal.links import JoinLinkExpired, JoinLinkInvalid, JoinLinkReplaced, join_token
 from portal.models import RequestState
 from portal.programs import current_program
 from portal.rate_limits import join_limits, status_limits
@@ -31,7 +31,8 @@ def status():
         not_found=form.is_submitted() and not form.errors and signup_request is None,
         reason=REASONS.get(signup_request.decision_reason, "") if signup_request else "",
         resend_result=resend_result,
-        join_token=join_token(signup_request.reference_code) if state == RequestState.INVITED else None,
+        join_token=join_token(signup_request.reference_code, signup_request.join_link_version)
+        if state == RequestState.INVITED else None,
         waitlist_position=waitlist_position(signup_request) if state == RequestState.WAITLISTED else None,
         late=signup_request is not None and past_the_promise(signup_request),
         ResendResult=ResendResult,
@@ -47,6 +48,8 @@ def join(token: str):
         signup_request = request_for_join_token(token)
     except JoinLinkExpired:
         return render_template("applicant/join_closed.html", why="expired"), 410
+    except JoinLinkReplaced:
+        return render_template("applicant/join_closed.html", why="replaced"), 410
     except JoinLinkInvalid:
         return render_template("applicant/join_closed.html", why="invalid"), 404
     provider_url = current_program().provider_join_url

@@ -92,6 +92,16 @@ CERTIFICATE_ANSWERS = ("", "free", "some_cost")
 
 
 @dataclass(frozen=True)
+class LocalArea:
+    """One of the program's local workforce areas: the career centers that follow its people."""
+
+    code: str
+    name: str
+    #: ZIP codes or their first digits ("122" covers 12200-12299); the longest that fits decides.
+    zip_prefixes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Program:
     code: str
     case_id_name: str
@@ -122,6 +132,11 @@ class Program:
     seat_guard: SeatGuard
     #: The activity names the case-management system knows, by the state that produces them.
     case_activities: dict
+    #: The local workforce areas, by code, in the order the file gives them.
+    local_areas: dict
+    #: The reasons staff may give when they deny a request after review (codes of
+    #: `portal.eligibility.REASONS`, whose words the applicant reads).
+    staff_denial_reasons: tuple[str, ...]
 
     def names_in(self, language: str) -> ProgramNames:
         return self.names.get(language) or self.names["en"]
@@ -131,6 +146,19 @@ class Program:
         """The help line as a tel: address (+1 and its digits)."""
         digits = "".join(character for character in self.help_phone if character.isdigit())
         return "tel:+" + (digits if digits.startswith("1") and len(digits) == 11 else "1" + digits)
+
+    def area_for_zip(self, zip_code: str) -> str | None:
+        """The code of the local area a ZIP code belongs to (the longest prefix that fits), or None."""
+        best, best_length = None, 0
+        for area in self.local_areas.values():
+            for prefix in area.zip_prefixes:
+                if len(prefix) > best_length and zip_code.startswith(prefix):
+                    best, best_length = area.code, len(prefix)
+        return best
+
+    def area_name(self, code: str | None) -> str:
+        area = self.local_areas.get(code) if code else None
+        return area.name if area else ""
 
     def issues_licenses_on(self, day: date) -> bool:
         """Whether the program still gives out new licenses on this (program-local) day."""
@@ -171,6 +199,9 @@ def load_program(name_or_path: str) -> Program:
             seat_guard=SeatGuard(max_signups=seat_guard["max_signups"],
                                  window_minutes=seat_guard["window_minutes"]),
             case_activities=dict(data.pop("case_activities")),
+            local_areas={code: LocalArea(code=code, name=area["name"], zip_prefixes=tuple(area["zip_prefixes"]))
+                         for code, area in data.pop("local_areas").items()},
+            staff_denial_reasons=tuple(data.pop("staff_denial_reasons")),
             **data,
         )
     except (KeyError, TypeError) as error:
@@ -219,6 +250,24 @@ def _check(program: Program, path: Path) -> None:
     missing = {"invited", "enrolled", "completed", "removed"} - program.case_activities.keys()
     if missing:
         raise ProgramFileError(f"{path}: case_activities lacks {', '.join(sorted(missing))}")
+    _check_local_areas(program, path)
+    if not program.staff_denial_reasons:
+        raise ProgramFileError(f"{path}: staff_denial_reasons needs at least one reason")
+
+
+def _check_local_areas(program: Program, path: Path) -> None:
+    seen: dict[str, str] = {}
+    for area in program.local_areas.values():
+        if not area.name or not area.zip_prefixes:
+            raise ProgramFileError(f"{path}: local_areas.{area.code} needs a name and zip_prefixes")
+        for prefix in area.zip_prefixes:
+            if not (isinstance(prefix, str) and prefix.isascii() and prefix.isdigit() and 1 <= len(prefix) <= 5):
+                raise ProgramFileError(f"{path}: local_areas.{area.code}: {prefix!r} is not the start of a ZIP code "
+                                       "(1 to 5 digits, in quotes)")
+            if prefix in seen:
+                raise ProgramFileError(f"{path}: ZIP prefix {prefix} is in both local_areas.{seen[prefix]} and "
+                                       f"local_areas.{area.code}")
+            seen[prefix] = area.code
 
 
 def current_program() -> Program:

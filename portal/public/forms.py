@@ -7,6 +7,7 @@ from wtforms.validators import AnyOf, DataRequired, Email, InputRequired, Length
 
 from portal.forms import YES_NO, Matches, PortalForm, Ticked, normalize_phone
 from portal.programs import current_program
+from portal.signups import SignupAnswers
 
 LANGUAGE_CHOICES = [("en", "English"), ("es", "Español")]  # each in its own language, never translated
 
@@ -168,3 +169,20 @@ class SignupForm(PortalForm):
     def validate_phone(self, field):
         if field.data and normalize_phone(field.data) is None:
             raise StopValidation(_l("Enter a phone number with area code, like 518-555-0123"))
+
+
+def signup_answers(form: SignupForm) -> SignupAnswers:
+    """The answers of a checked sign-up form (public, or entered by staff), as the service takes them."""
+    return SignupAnswers(
+        first_name=form.first_name.data,
+        last_name=form.last_name.data,
+        email=form.email.data,
+        phone=normalize_phone(form.phone.data) if form.phone.data else None,
+        zip_code=form.zip_code.data,
+        preferred_language=form.preferred_language.data,
+        employment_status=form.employment_status.data,
+        covid_related=form.covid_related.data or COVID_UNANSWERED,
+        layoff_notice=layoff_notice_given(form),
+        case_id=form.case_id.data,
+        agency_staff=form.agency_staff.data == "yes",
+    )

@@ -7,14 +7,13 @@ from portal.bot_check import bot_signs, form_opened_stamp, is_valid_stamp
 from portal.clock import program_today
 from portal.database import DATABASE_UNAVAILABLE
 from portal.eligibility import REASONS, Outcome
-from portal.forms import normalize_phone
 from portal.i18n import browser_language
 from portal.programs import current_program
 from portal.public import bp
-from portal.public.forms import COVID_UNANSWERED, SignupForm, layoff_notice_given
+from portal.public.forms import SignupForm, signup_answers
 from portal.rate_limits import signup_limits
 from portal.seats import seats_left
-from portal.signups import Hold, SignupAnswers, submit_signup
+from portal.signups import Hold, submit_signup
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +62,7 @@ def signup():
         form.preferred_language.data = form.preferred_language.data or g.lang_code
     if form.validate_on_submit():
         try:
-            receipt = submit_signup(_answers(form), hold=_bot_hold(form))
+            receipt = submit_signup(signup_answers(form), hold=_bot_hold(form))
         except DATABASE_UNAVAILABLE:  # nothing was saved: show the answers again to send later
             log.warning("Sign-up not saved: the database did not answer")
             return render_template("public/signup.html", form=form, unavailable=True), 503
@@ -102,20 +101,4 @@ def signup_received():
         reason=REASONS.get(receipt["reason"], ""),
         # Said before the activation job runs: with no spot left, the invitation will not come in minutes.
         no_spots_left=receipt["outcome"] == Outcome.APPROVED and seats_left(current_program()) == 0,
-    )
-
-
-def _answers(form: SignupForm) -> SignupAnswers:
-    return SignupAnswers(
-        first_name=form.first_name.data,
-        last_name=form.last_name.data,
-        email=form.email.data,
-        phone=normalize_phone(form.phone.data) if form.phone.data else None,
-        zip_code=form.zip_code.data,
-        preferred_language=form.preferred_language.data,
-        employment_status=form.employment_status.data,
-        covid_related=form.covid_related.data or COVID_UNANSWERED,
-        layoff_notice=layoff_notice_given(form),
-        case_id=form.case_id.data,
-        agency_staff=form.agency_staff.data == "yes",
     )
