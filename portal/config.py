@@ -141,6 +141,8 @@ def load_settings(instance_path: str) -> dict:
         "ACTIVATION_SLA_HOURS": _integer("ACTIVATION_SLA_HOURS", 48),
         # Rows on one page of a staff list (the next page follows by keyset, never by offset).
         "ADMIN_PAGE_SIZE": _integer("ADMIN_PAGE_SIZE", 50),
+        # Staff lists count up to this many rows, then say "more than" (an exact count reads them all).
+        "ADMIN_COUNT_LIMIT": _integer("ADMIN_COUNT_LIMIT", 10_000),
         # Where `flask export-provider` and `export-case-report` also write their files (staff
         # download them at /admin/exports whatever this says).
         "EXPORT_DIR": os.environ.get("EXPORT_DIR") or str(Path(instance_path) / "exports"),

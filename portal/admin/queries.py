@@ -1,13 +1,40 @@
-"""What help-desk staff look for: work queues and search over the requests."""
+"""What help-desk staff look for: the work queues, filters, search, and one request.
 
-from datetime import datetime, timedelta
+Lists are read a page at a time by keyset (the sign-up time and id of the last row shown), never by
+offset, and never capped: following "next page" returns every row exactly once, however many
+sign-ups arrive meanwhile (a new one lands at the end of an oldest-first list, or before the first
+page of a newest-first one). Every query goes through `visible_to`, so a staff member limited to some
+local areas never sees a request of another.
+"""
+
+import enum
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, or_, select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, and_, false, func, literal, or_, select, tuple_
+from sqlalchemy.orm import contains_eager
 
+from portal.clock import end_of_local_day, start_of_local_day
 from portal.extensions import db
-from portal.identifiers import normalize_reference_code
-from portal.models import PENDING_STATES, EmailStatus, OutboundEmail, RequestState, SignupRequest, StaffUser, utcnow
+from portal.forms import normalize_phone
+from portal.helpdesk.deliveries import STUCK_AFTER
+from portal.identifiers import (
+    REFERENCE_ALPHABET,
+    normalize_case_id,
+    normalize_email,
+    normalize_reference_code,
+    search_words,
+)
+from portal.models import (
+    EmailStatus,
+    OutboundEmail,
+    RequestState,
+    SignupRequest,
+    StaffUser,
+    utcnow,
+)
 
 
 def activation_deadline(now: datetime | None = None) -> datetime:
@@ -15,70 +42,246 @@ def activation_deadline(now: datetime | None = None) -> datetime:
     return (now or utcnow()) - timedelta(hours=current_app.config["ACTIVATION_SLA_HOURS"])
 
 
-def _search_query(search: str | None):
-    """Requests matching what staff typed: a reference code, part of an email, or part of a name."""
-    query = select(SignupRequest)
-    if search:
-        term = search.strip()
-        pattern = f"%{term.lower()}%"
-        query = query.where(
-            or_(
-                SignupRequest.reference_code == normalize_reference_code(term),
-                SignupRequest.email.like(pattern),
-                func.lower(SignupRequest.first_name + " " + SignupRequest.last_name).like(pattern),
-            )
-        )
-    return query
-
-
-def stale_requests(search: str | None = None, limit: int = 200) -> list[SignupRequest]:
-    """Pending past the activation promise, or failed: newest problems first."""
-    query = _search_query(search).where(
-        SignupRequest.state.in_(PENDING_STATES),
-        or_(SignupRequest.state == RequestState.FAILED, SignupRequest.created_at < activation_deadline()),
-    )
-    return list(db.session.scalars(query.order_by(SignupRequest.created_at.desc()).limit(limit)))
-
-
-def pending_requests(search: str | None = None, limit: int = 200) -> list[SignupRequest]:
-    """Pending and still within the promise, newest first."""
-    query = _search_query(search).where(
-        SignupRequest.state.in_(PENDING_STATES),
-        SignupRequest.state != RequestState.FAILED,
-        SignupRequest.created_at >= activation_deadline(),
-    )
-    return list(db.session.scalars(query.order_by(SignupRequest.created_at.desc()).limit(limit)))
-
-
-def undelivered_emails(search: str | None = None, limit: int = 200) -> list[OutboundEmail]:
-    """Emails the relay refused for good, or that were lost mid-send, newest first.
-
-    A failed invitation also fails its request (it shows as stale); a failed reminder or notice
-    leaves the request as it is, so this list is where staff see those.
-    """
-    query = (
-        select(OutboundEmail)
-        .join(SignupRequest)
-        .where(OutboundEmail.status == EmailStatus.FAILED)
-        .order_by(OutboundEmail.last_attempt_at.desc(), OutboundEmail.id.desc())
-        .limit(limit)
-    )
-    if search:
-        query = query.where(OutboundEmail.request_id.in_(_search_query(search).with_only_columns(SignupRequest.id)))
-    return list(db.session.scalars(query))
-
-
-def count_requests_by_state() -> dict[str, int]:
-    rows = db.session.execute(select(SignupRequest.state, func.count()).group_by(SignupRequest.state))
-    return {state: count for state, count in rows}
+def visible_to(query: Select, staff: StaffUser) -> Select:
+    """Only the requests of the staff member's local areas (all of them for admins and unlimited staff)."""
+    areas = staff.limited_to_areas
+    return query if areas is None else query.where(SignupRequest.local_area.in_(areas))
 
 
 def request_for_staff(reference_code: str, staff: StaffUser) -> SignupRequest | None:
     """The request with this code, if this staff member may see it (None: the page answers 404).
 
-    The one door to a request for every staff page and action, so that whatever limits a staff
-    member (local areas) is decided here once.
+    The one door to a request for every staff page and action, so what limits a staff member
+    (local areas) is decided here once.
     """
-    return db.session.scalar(
-        select(SignupRequest).where(SignupRequest.reference_code == normalize_reference_code(reference_code))
-    )
+    query = select(SignupRequest).where(SignupRequest.reference_code == normalize_reference_code(reference_code))
+    return db.session.scalar(visible_to(query, staff))
+
+
+# --- Filters ----------------------------------------------------------------------------------
+
+class EnteredBy(enum.StrEnum):
+    STAFF = "staff"
+    APPLICANT = "applicant"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a list is narrowed to; None means "any"."""
+
+    state: str | None = None
+    language: str | None = None
+    area: str | None = None
+    signed_up_from: date | None = None
+    signed_up_to: date | None = None
+    entered_by: EnteredBy | None = None
+
+    def apply(self, query: Select) -> Select:
+        if self.state:
+            query = query.where(SignupRequest.state == self.state)
+        if self.language:
+            query = query.where(SignupRequest.preferred_language == self.language)
+        if self.area:
+            query = query.where(SignupRequest.local_area == self.area)
+        if self.signed_up_from:
+            query = query.where(SignupRequest.created_at >= start_of_local_day(self.signed_up_from))
+        if self.signed_up_to:
+            query = query.where(SignupRequest.created_at < end_of_local_day(self.signed_up_to))
+        if self.entered_by == EnteredBy.STAFF:
+            query = query.where(SignupRequest.entered_by_staff_id.is_not(None))
+        elif self.entered_by == EnteredBy.APPLICANT:
+            query = query.where(SignupRequest.entered_by_staff_id.is_(None))
+        return query
+
+
+# --- Pages ------------------------------------------------------------------------------------
+
+def count_limit() -> int:
+    """Lists count their rows up to this many (ADMIN_COUNT_LIMIT), then say "more than": an exact
+    count of a million rows reads them all (half a second on PostgreSQL), a page reads fifty."""
+    return current_app.config["ADMIN_COUNT_LIMIT"]
+
+
+def capped_count(query: Select) -> int:
+    """How many rows `query` has, counted no further than `count_limit()` + 1."""
+    first_rows = query.with_only_columns(literal(1)).order_by(None).limit(count_limit() + 1).subquery()
+    return db.session.scalar(select(func.count()).select_from(first_rows))
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list
+    #: How many rows the whole list has (every page), with the same filters; past `count_limit()`,
+    #: that limit + 1 (the page says "more than").
+    total: int
+    #: The cursor of the next page, or None on the last one.
+    next_cursor: str | None
+    #: Rows shown before this page.
+    shown_before: int = 0
+
+
+def _cursor(moment: datetime, row_id: int, shown: int) -> str:
+    return f"{moment.isoformat()}~{row_id}~{shown}"
+
+
+def parse_cursor(text: str | None) -> tuple[datetime, int, int] | None:
+    """The position a cursor names; None (the first page) for anything that is not a cursor."""
+    try:
+        moment, row_id, shown = (text or "").split("~")
+        return datetime.fromisoformat(moment), int(row_id), int(shown)
+    except ValueError:
+        return None
+
+
+def keyset_page(query: Select, order_column, id_column, *, cursor: str | None, oldest_first: bool,
+                page_size: int | None = None) -> Page:
+    """One page of `query`, ordered by (`order_column`, `id_column`), after `cursor`."""
+    page_size = page_size or current_app.config["ADMIN_PAGE_SIZE"]
+    total = capped_count(query)
+    position = parse_cursor(cursor)
+    key = tuple_(order_column, id_column)
+    if position is not None:
+        moment, row_id, _shown = position
+        query = query.where(key > tuple_(moment, row_id) if oldest_first else key < tuple_(moment, row_id))
+    order = (order_column.asc(), id_column.asc()) if oldest_first else (order_column.desc(), id_column.desc())
+    rows = list(db.session.scalars(query.order_by(*order).limit(page_size + 1)))
+    shown_before = position[2] if position else 0
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    next_cursor = None
+    if more:
+        last = rows[-1]
+        next_cursor = _cursor(_value(last, order_column), _value(last, id_column), shown_before + len(rows))
+    return Page(rows=rows, total=total, next_cursor=next_cursor, shown_before=shown_before)
+
+
+def _value(row, column):
+    return getattr(row, column.key)
+
+
+# --- Work queues ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class WorkQueue:
+    slug: str
+    title: str
+    what: str
+    #: "requests" or "emails": what the list holds.
+    holds: str = "requests"
+    oldest_first: bool = True
+
+
+WORK_QUEUES = {queue.slug: queue for queue in [
+    WorkQueue("needs-review", _l("Needs review"),
+              _l("Held for a person to decide: the rules could not, or the seat guard or bot check held them. "
+                 "Oldest first.")),
+    WorkQueue("stale", _l("Stale"),
+              _l("Not invited after the promise to the applicant, or failed. Oldest first.")),
+    WorkQueue("pending", _l("Pending"),
+              _l("Not invited yet, still within the promise. Oldest first.")),
+    WorkQueue("waitlisted", _l("Waitlisted"),
+              _l("Waiting for a seat, in the order seats will go to them.")),
+    WorkQueue("failed-emails", _l("Failed emails"),
+              _l("Refused by the mail server. Correct the address, or send again. Oldest first."), holds="emails"),
+    WorkQueue("stuck-sends", _l("Stuck sends"),
+              _l("Nobody knows whether these arrived: the worker stopped while sending, or the mail server never "
+                 "answered. Settle each one. Oldest first."), holds="emails"),
+]}
+
+
+#: Waiting for the pipeline to take a seat and invite (needs review has a queue of its own).
+AWAITING_ACTIVATION = (RequestState.SUBMITTED, RequestState.APPROVED)
+#: Waiting for an answer, so the promise to the applicant runs.
+AWAITING_ANSWER = (RequestState.SUBMITTED, RequestState.NEEDS_REVIEW, RequestState.APPROVED)
+
+
+def work_queue_requests(slug: str) -> Select:
+    """The requests of a work queue of requests (the conditions only; `visible_to` and filters follow)."""
+    query = select(SignupRequest)
+    promise_broken = SignupRequest.created_at < activation_deadline()
+    if slug == "needs-review":
+        return query.where(SignupRequest.state == RequestState.NEEDS_REVIEW)
+    if slug == "stale":
+        return query.where(or_(SignupRequest.state == RequestState.FAILED,
+                               and_(SignupRequest.state.in_(AWAITING_ANSWER), promise_broken)))
+    if slug == "pending":
+        return query.where(SignupRequest.state.in_(AWAITING_ACTIVATION), ~promise_broken)
+    if slug == "waitlisted":
+        return query.where(SignupRequest.state == RequestState.WAITLISTED)
+    raise KeyError(slug)
+
+
+def work_queue_emails(slug: str, now: datetime | None = None) -> Select:
+    # The request of each email comes in the same query (the list shows its code and name), not one
+    # query per row.
+    query = select(OutboundEmail).join(SignupRequest).options(contains_eager(OutboundEmail.signup_request))
+    if slug == "failed-emails":
+        return query.where(OutboundEmail.status == EmailStatus.FAILED, OutboundEmail.outcome_unknown.is_(False))
+    if slug == "stuck-sends":
+        stuck_since = (now or utcnow()) - STUCK_AFTER
+        return query.where(or_(
+            and_(OutboundEmail.status == EmailStatus.SENDING, OutboundEmail.last_attempt_at < stuck_since),
+            and_(OutboundEmail.status == EmailStatus.FAILED, OutboundEmail.outcome_unknown.is_(True)),
+        ))
+    raise KeyError(slug)
+
+
+def work_queue_page(queue: WorkQueue, staff: StaffUser, filters: Filters, cursor: str | None) -> Page:
+    if queue.holds == "emails":
+        query = filters.apply(visible_to(work_queue_emails(queue.slug), staff))
+        return keyset_page(query, OutboundEmail.created_at, OutboundEmail.id, cursor=cursor, oldest_first=True)
+    query = filters.apply(visible_to(work_queue_requests(queue.slug), staff))
+    return keyset_page(query, SignupRequest.created_at, SignupRequest.id, cursor=cursor,
+                       oldest_first=queue.oldest_first)
+
+
+def work_queue_counts(staff: StaffUser) -> dict[str, int]:
+    """How many rows each work queue holds for this staff member (up to `count_limit()` + 1)."""
+    counts = {}
+    for slug, queue in WORK_QUEUES.items():
+        query = work_queue_emails(slug) if queue.holds == "emails" else work_queue_requests(slug)
+        counts[slug] = capped_count(visible_to(query, staff))
+    return counts
+
+
+# --- Search -----------------------------------------------------------------------------------
+
+def exact_reference_code(term: str) -> str | None:
+    """The reference code `term` is, however it was read out ("k7mq 4x2p", "K7MQ-4X2P", O for 0)."""
+    code = normalize_reference_code(term)
+    characters = code.replace("-", "")
+    if len(characters) == 8 and all(character in REFERENCE_ALPHABET for character in characters):
+        return code
+    return None
+
+
+def search_condition(term: str):
+    """Requests matching what staff typed, in any state: a reference code, part of an email address
+    (any case), the words of a name (accents, case and spacing ignored; each word matched from its
+    start), a phone number (any formatting) or a case-management id."""
+    term = term.strip()
+    conditions = []
+    code = exact_reference_code(term)
+    if code:
+        conditions.append(SignupRequest.reference_code == code)
+    if len(term) >= 2:
+        conditions.append(SignupRequest.email.contains(normalize_email(term), autoescape=True))
+    words = search_words(term)
+    if words:
+        conditions.append(and_(*(SignupRequest.search_name.contains(" " + word, autoescape=True) for word in words)))
+    phone = normalize_phone(term) if any(character.isdigit() for character in term) else None
+    if phone:
+        conditions.append(SignupRequest.phone == phone)
+    case_id = normalize_case_id(term)
+    if case_id and len(case_id) <= 30:
+        conditions.append(SignupRequest.case_id == case_id)
+    return or_(*conditions) if conditions else false()
+
+
+def search_page(term: str, staff: StaffUser, filters: Filters, cursor: str | None) -> Page:
+    """Requests in every state that match `term` (newest first), or every request without one."""
+    query = visible_to(select(SignupRequest), staff)
+    if term.strip():
+        query = query.where(search_condition(term))
+    return keyset_page(filters.apply(query), SignupRequest.created_at, SignupRequest.id, cursor=cursor,
+                       oldest_first=False)

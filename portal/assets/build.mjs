@@ -1,5 +1,6 @@
 // Builds the static files the pages load into portal/static/dist/ (run by `make`):
 //   portal.scss  -> portal-<hash>.css  (USWDS from npm with the portal's settings, compiled by Sass)
+//   staff.scss   -> staff-<hash>.css   (what only the staff pages use, loaded after portal.css)
 //   portal.js    -> portal-<hash>.js
 //   favicon.svg  -> favicon-<hash>.svg, and favicon.ico as it is (for /favicon.ico)
 // plus the USWDS icons the CSS refers to, each with its hash in its name, so browsers may keep
@@ -34,7 +35,7 @@ const uswdsSass = {
 
 await fs.rm(outdir, { recursive: true, force: true });
 const result = await esbuild.build({
-  entryPoints: ["portal.scss", "portal.js"].map((name) => path.join(assets, name)),
+  entryPoints: ["portal.scss", "staff.scss", "portal.js"].map((name) => path.join(assets, name)),
   bundle: true,
   minify: true,
   target: ["chrome90", "firefox90", "safari14"],

@@ -1,3 +1,13 @@
-"""The staff pages, one module per topic: sign-in, the work queues, a request's page, files."""
+"""The staff pages, one module per topic: sign-in, the work queues and search, a request's page
+and its actions, staff-assisted sign-up, files, the dashboard, staff accounts and the audit trail."""
 
-from portal.admin.routes import exports, requests, sign_in, work_queues  # noqa: F401  (registers the views)
+from portal.admin.routes import (  # noqa: F401  (registers the views)
+    audit,
+    dashboard,
+    exports,
+    requests,
+    sign_in,
+    signups,
+    staff_accounts,
+    work_queues,
+)
