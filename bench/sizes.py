@@ -16,13 +16,14 @@ class Sizes:
     steady_rate: int = 20  # sign-ups per second in the steady run
     steady_seconds: int = 60
     export_rows: int = 50_000  # the provider file; memory is compared with a tenth of it
-    demo_rows: int = 20_000  # `flask demo-data N`; the figure is projected to 1,000,000
+    staff_requests: int = 1_000_000  # `flask demo-data N`, then the staff pages read them
+    staff_samples: int = 200  # requests per staff page (one at a time) for its p95
     timeout: int = 3600  # seconds a burst may take to drain before it is reported failed
 
 
 FULL = Sizes()
 SMOKE = Sizes(seconds=1, warmup_seconds=0, connections=4, burst=20, steady_rate=5, steady_seconds=2,
-              export_rows=300, demo_rows=50, timeout=120)
+              export_rows=300, staff_requests=3000, staff_samples=5, timeout=120)
 
 
 def from_environment(defaults: Sizes) -> Sizes:

@@ -177,31 +177,35 @@ def test_case_report_lists_each_activity_of_people_with_a_case_id(app_context):
     removed = make_invited_signup(email="removed@example.com", at=moment, case_id="=1+2", first_name="Ray")
     remove_license(removed.id, reason="inactive", actor="follow-up job")
     make_invited_signup(email="no-case-id@example.com", at=moment)
+    outside = make_invited_signup(email="outside@example.com", at=moment, case_id="NY5550000", zip_code="07030")
     earlier = make_invited_signup(email="earlier@example.com",
                                   at=start_of_local_day(day) - timedelta(seconds=1), case_id="NY7654321")
-    for signup in (joined, removed):  # everything they went through happened that morning
+    for signup in (joined, removed, outside):  # everything they went through happened that morning
         for minutes, event in enumerate(signup.events):
             event.created_at = moment + timedelta(minutes=minutes)
     db.session.commit()
 
     result = export_case_report(day, day)
 
-    assert result.content.splitlines()[0] == "OSOS ID,reference_code,first_name,last_name,email,activity,activity_date"
-    rows = [(row["OSOS ID"], row["email"], row["activity"], row["activity_date"]) for row in rows_of(result.content)]
+    assert result.content.splitlines()[0] == (
+        "OSOS ID,reference_code,first_name,last_name,email,activity,activity_date,local_area")
+    rows = [(row["OSOS ID"], row["email"], row["activity"], row["activity_date"], row["local_area"])
+            for row in rows_of(result.content)]
     assert sorted(rows) == sorted([
-        ("NY1234567", "osos@example.com", "Referred to Coursera Enrollment", day.isoformat()),
-        ("NY1234567", "osos@example.com", "Enrolled in Coursera", day.isoformat()),
-        ("'=1+2", "removed@example.com", "Referred to Coursera Enrollment", day.isoformat()),
-        ("'=1+2", "removed@example.com", "Coursera license removed", day.isoformat()),
+        ("NY1234567", "osos@example.com", "Referred to Coursera Enrollment", day.isoformat(), "Capital Region"),
+        ("NY1234567", "osos@example.com", "Enrolled in Coursera", day.isoformat(), "Capital Region"),
+        ("'=1+2", "removed@example.com", "Referred to Coursera Enrollment", day.isoformat(), "Capital Region"),
+        ("'=1+2", "removed@example.com", "Coursera license removed", day.isoformat(), "Capital Region"),
+        ("NY5550000", "outside@example.com", "Referred to Coursera Enrollment", day.isoformat(), ""),
     ])
-    assert result.row_count == 4
+    assert result.row_count == 5
     assert rows_of(result.content)[0]["reference_code"] in (joined.reference_code, removed.reference_code)
     assert db.session.scalars(select(ExportFile.filename)).one() == (
         f"case-report-ny-{day.isoformat()}-to-{day.isoformat()}.csv")
 
     assert export_case_report(day, day).status == ExportStatus.UNCHANGED
     longer = export_case_report(day - timedelta(days=1), day)
-    assert longer.row_count == 5 and earlier.reference_code in longer.content
+    assert longer.row_count == 6 and earlier.reference_code in longer.content
     with pytest.raises(ValueError):
         export_case_report(day, day - timedelta(days=1))
 

@@ -139,9 +139,9 @@ def test_search_with_control_characters_says_so_and_searches_nothing(app, client
         make_staff()
         make_signup()
     sign_in(client)
-    response = client.get("/admin/", query_string={"q": "Maria\x00"})
+    response = client.get("/admin/requests", query_string={"q": "Maria\x00"})
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "has hidden characters in it" in page
     assert 'value="Maria"' in page
-    assert client.get("/admin/", query_string={"q": "Maria"}).status_code == 200
+    assert client.get("/admin/requests", query_string={"q": "Maria"}).status_code == 200

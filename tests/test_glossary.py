@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 GLOSSARY = tomllib.loads((ROOT / "translations/glossary.toml").read_text())
 ENTRIES = GLOSSARY["term"] + GLOSSARY["rule"]
 #: Strings only staff read: the trade's words are allowed there for terms `where = "applicants"`.
-STAFF_SOURCES = ("portal/admin/", "portal/models.py", "portal/signups.py")
+STAFF_SOURCES = ("portal/admin/", "portal/helpdesk/", "portal/models.py", "portal/signups.py")
 #: Placeholders, links, email addresses and phone numbers are not words of either language.
 NOT_WORDS = re.compile(r"%\(\w+\)s|https?://\S+|[\w.+-]+@[\w.-]+|\b[\w.-]+\.(?:gov|com|org)\b")
 PROGRAMS = sorted(path.stem for path in PROGRAMS_DIR.glob("*.toml"))

@@ -127,13 +127,13 @@ def test_a_full_run_leaves_nothing_personal_in_any_log(app, gunicorn, start_work
                            )[0].status == 303
     staff = Browser(gunicorn.port)
     assert staff.post_form("/admin/login", {"email": STAFF, "password": STAFF_PASSWORD})[0].status == 302
-    response, page = staff.request("GET", f"/admin/?q={SEARCH}",
+    response, page = staff.request("GET", f"/admin/requests?q={SEARCH}",
                                    headers={"Referer": f"{gunicorn.url}/admin/?q={SEARCH}"})
     assert response.status == 200 and f'value="{SEARCH}"' in page
     assert staff.request("GET", f"/admin/requests/{reference}")[0].status == 200
 
     logs = gunicorn.output() + worker_log
-    assert "POST /en/signup" in logs and "GET /admin/?" in logs and "/join/" in logs  # the logs were written
+    assert "POST /en/signup" in logs and "GET /admin/requests?" in logs and "/join/" in logs  # the logs were written
     secrets_ = {
         "first name": APPLICANT["first_name"], "last name": APPLICANT["last_name"],
         "email": APPLICANT["email"], "email's mailbox": APPLICANT["email"].split("@")[0],

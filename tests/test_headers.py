@@ -28,9 +28,14 @@ def route_arguments(app) -> dict[str, str]:
     with app.app_context():
         signup = make_invited_signup(email="rosa@example.com", first_name="Rosa")
         export = export_provider_file(program_today())
-        make_staff(ADMIN, role=StaffRole.ADMIN)
+        admin = make_staff(ADMIN, role=StaffRole.ADMIN)
         return {"lang_code": "es", "filename": "portal.css", "token": join_token(signup.reference_code),
-                "reference_code": signup.reference_code, "file_id": str(export.file_id)}
+                "reference_code": signup.reference_code, "file_id": str(export.file_id),
+                "action_name": "approve", "email_id": str(signup.emails[0].id) if signup.emails else "1",
+                "slug": "stale", "staff_id": str(admin.id),
+                # rq-dashboard's (the queue monitor at /admin/rq)
+                "instance_number": "0", "job_id": "no-such-job", "queue_name": app.config["RQ_QUEUE"],
+                "registry_name": "failed", "per_page": "8", "order": "asc", "page": "1"}
 
 
 def every_request(app, arguments):
@@ -53,10 +58,15 @@ def check_headers(response, method, url, endpoint, *, hsts: bool) -> list[str]:
     where = f"{method} {url} ({response.status_code})"
     if directives.get("frame-ancestors") != "'none'":
         problems.append(f"{where}: CSP frame-ancestors is {directives.get('frame-ancestors')!r}")
-    for directive in ("default-src", "script-src", "style-src"):
-        if directives.get(directive) != "'self'":
+    # rq-dashboard's pages (/admin/rq, administrators only) carry inline script and style: there only,
+    # the policy allows them (not on the URL map's redirects to a route's canonical address, 308).
+    monitor = endpoint.startswith("rq_dashboard.") and response.status_code != 308
+    expected_sources = {"default-src": "'self'", "script-src": "'self' 'unsafe-inline'" if monitor else "'self'",
+                        "style-src": "'self' 'unsafe-inline'" if monitor else "'self'"}
+    for directive, sources in expected_sources.items():
+        if directives.get(directive) != sources:
             problems.append(f"{where}: CSP {directive} is {directives.get(directive)!r}")
-    if "unsafe" in policy:
+    if "unsafe" in policy and not monitor:
         problems.append(f"{where}: CSP allows unsafe sources: {policy}")
     expected = {"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
     problems += [f"{where}: {name} is {headers.get(name)!r}" for name, value in expected.items()

@@ -74,7 +74,8 @@ def test_a_request_page_says_why_it_was_held(app, client):
     staff = app.test_client()
     sign_in(staff)
     page = staff.get(f"/admin/requests/{code}").get_data(as_text=True)
-    assert "Held for review" in page and "The seat guard: sign-ups were arriving far faster" in page
+    assert "Waits for a person to approve or deny it" in page
+    assert "The seat guard: sign-ups were arriving far faster" in page
 
 
 def test_the_applicant_sees_the_same_answer_while_the_guard_is_on(app, client):

@@ -13,6 +13,7 @@ import pytest
 import time_machine
 from playwright.sync_api import expect
 
+from portal.admin.queries import WORK_QUEUES
 from portal.exports import export_provider_file
 from portal.links import join_token
 from portal.models import SignupRequest, StaffRole
@@ -139,6 +140,7 @@ def test_staff_pages_reflow_and_pass_axe(app, live_server, browser, tmp_path, la
         make_signup(email="jose.luis.hernandez-castillo@correo-example.com")
         invited = make_invited_signup(email="ana.sofia.martinez-villalobos@correo-example.com")
         export_provider_file(invited.invited_at.date())
+        invited_code = invited.reference_code
     app.config["MAIL_SINK_DIR"] = str(tmp_path / "maildir")
     message = EmailMessage()
     message["To"], message["Subject"] = LONG_EMAIL, "Your free access to Coursera is ready"
@@ -155,10 +157,31 @@ def test_staff_pages_reflow_and_pass_axe(app, live_server, browser, tmp_path, la
         check("login-failed")
         page.fill("#password", STAFF_PASSWORD)
         page.locator("main button[type=submit]").click()
-        expect(page.locator("#search-requests")).to_be_visible()
+        expect(page.locator("#q")).to_be_visible()
         check("queue")
+        for slug in WORK_QUEUES:
+            page.goto(f"{live_server}/admin/queues/{slug}")
+            check(f"queue-{slug}")
+        page.goto(f"{live_server}/admin/requests?q=hernandez")
+        check("search")
+        page.goto(f"{live_server}/admin/requests?q=&signed_up_from=2026-13-45")
+        check("search-errors")
         page.goto(f"{live_server}/admin/requests/{stale}")
         check("request")
+        for action in ("deny", "correct-email", "withdraw"):
+            page.goto(f"{live_server}/admin/requests/{stale}/{action}")
+            check(f"confirm-{action}")
+        page.goto(f"{live_server}/admin/requests/{stale}/deny")
+        page.locator("main button[type=submit]").click()  # no reason chosen: the form again, with errors
+        expect(page.locator("[data-error-summary]")).to_be_visible()
+        check("confirm-deny-errors")
+        page.goto(f"{live_server}/admin/requests/{invited_code}/remove")
+        check("confirm-remove")
+        page.goto(f"{live_server}/admin/signups/new")
+        check("staff-signup")
+        page.locator("main button[type=submit]").click()
+        expect(page.locator("[data-error-summary]")).to_be_visible()
+        check("staff-signup-errors")
         page.goto(f"{live_server}/admin/exports")
         check("exports")
         page.goto(f"{live_server}/admin/dev/mail")

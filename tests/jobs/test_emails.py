@@ -38,6 +38,8 @@ KEY_PHRASES = {
     "reminder_enroll_by": ("The last day to create your account is", "El último día para crear su cuenta es el"),
     "reminder_inactive": ("You have not used your courses since", "No ha usado sus cursos desde el"),
     "removal": ("Your free access to Coursera has ended.", "Su acceso gratuito a Coursera terminó."),
+    "withdrawn": ("We closed your request for free online courses, as you asked us to.",
+                  "Cerramos su solicitud de cursos gratuitos en línea, como nos pidió."),
     "already_signed_up": ("You already have a request, so we did not make a new one.",
                           "Usted ya tiene una solicitud, así que no hicimos otra."),
 }
@@ -54,7 +56,7 @@ REASONS = {
 ENGLISH_EVERYWHERE = ["Hello", "Your reference code", "Questions? Email", "Run by the", "We answer the phone"]
 
 JOIN_KINDS = {"invitation", "reenrolment", "reminder_not_accepted", "reminder_enroll_by"}
-SIGNUP_LINK_KINDS = {"not_eligible", "removal"}
+SIGNUP_LINK_KINDS = {"not_eligible", "removal", "withdrawn"}
 
 
 def test_every_kind_of_email_is_covered_here():

@@ -248,7 +248,7 @@ def test_no_answer_after_the_final_dot_is_failed_for_staff_and_never_sent_again(
         assert failed.failure_reason.endswith(MAY_HAVE_ARRIVED)
         make_staff()
     sign_in(client)
-    assert "it may have arrived" in client.get("/admin/").get_data(as_text=True)  # undelivered, for staff
+    assert "it may have arrived" in client.get("/admin/queues/stuck-sends").get_data(as_text=True)  # staff settle it
 
 
 def test_each_step_waits_as_long_as_its_own_timeout(app, smtp):

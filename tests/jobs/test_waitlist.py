@@ -2,13 +2,16 @@
 
 from datetime import timedelta
 
+import pytest
+
 from portal import seats
 from portal.activation import ActivationResult, activate_request, promote_waitlist, remove_license
 from portal.extensions import db
-from portal.helpdesk import deny_request
+from portal.helpdesk import ActionRefused, timeline_version
+from portal.helpdesk.decisions import deny_request
 from portal.models import RequestState, SeatPool, SignupRequest
 from portal.programs import current_program
-from tests.factories import make_signup
+from tests.factories import make_signup, make_staff
 from tests.smtp import email_kind
 
 
@@ -116,8 +119,14 @@ def test_a_denied_request_that_held_a_seat_gives_it_to_the_oldest_waiting(app, a
     requests = sign_up_in_order(3)
     run_jobs()
     assert states(requests) == ["invited", "waitlisted", "waitlisted"]
-    assert deny_request(requests[0].id, reason="agency_staff", actor="staff")
-    assert not deny_request(requests[0].id, reason="agency_staff", actor="staff")  # once
+    staff = make_staff()
+    db.session.refresh(requests[0])
+    seen = timeline_version(requests[0])
+    requests[0].state = RequestState.FAILED  # the invitation bounced: staff may still deny it
+    db.session.commit()
+    deny_request(requests[0].id, staff, seen_version=seen, reason="agency_staff")
+    with pytest.raises(ActionRefused):  # once: the form sent again finds it denied
+        deny_request(requests[0].id, staff, seen_version=seen, reason="agency_staff")
     run_jobs()
     assert states(requests) == ["denied", "invited", "waitlisted"]
     assert kinds_sent_to(smtp, "person0@example.com")[-1] == "not_eligible"
