@@ -84,6 +84,8 @@ class SignupRequest(db.Model):
         Index("ix_signup_requests_area_state_created", "local_area", "state", "created_at"),
         Index("ix_signup_requests_phone", "phone"),
         Index("ix_signup_requests_case_id", "case_id"),
+        # The requests the seat guard holds for review (counted on the staff home page).
+        Index("ix_signup_requests_state_hold", "state", "hold_reason", "program"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -219,13 +221,16 @@ class OutboundEmail(db.Model):
     """
 
     __tablename__ = "outbound_emails"
+    # The sweep and the sender look emails up by status; the staff's email lists also read them in
+    # the order they were made.
+    __table_args__ = (Index("ix_outbound_emails_status_created", "status", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("signup_requests.id"), index=True)
     kind: Mapped[str] = mapped_column(String(30))
     #: One email per (kind, occasion); a second insert with the same key is refused.
     idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
-    status: Mapped[str] = mapped_column(String(10), default=EmailStatus.PENDING, index=True)
+    status: Mapped[str] = mapped_column(String(10), default=EmailStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -45,6 +45,7 @@ def upgrade():
         batch_op.create_index('ix_signup_requests_area_state_created', ['local_area', 'state', 'created_at'],
                               unique=False)
         batch_op.create_index('ix_signup_requests_phone', ['phone'], unique=False)
+        batch_op.create_index('ix_signup_requests_state_hold', ['state', 'hold_reason', 'program'], unique=False)
 
     # Case ids are written in capitals from now on (the agencies' systems do not mind case; staff
     # searching for one should not have to).
@@ -58,6 +59,8 @@ def upgrade():
         batch_op.add_column(sa.Column('to_address', sa.String(length=254), nullable=True))
         batch_op.add_column(sa.Column('sent_text', sa.Text(), nullable=True))
         batch_op.add_column(sa.Column('outcome_unknown', sa.Boolean(), server_default=sa.false(), nullable=False))
+        batch_op.drop_index('ix_outbound_emails_status')
+        batch_op.create_index('ix_outbound_emails_status_created', ['status', 'created_at'], unique=False)
 
     with op.batch_alter_table('staff_users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('areas', sa.JSON(), server_default=sa.text("'[]'"), nullable=False))
@@ -89,6 +92,8 @@ def downgrade():
     with op.batch_alter_table('staff_users', schema=None) as batch_op:
         batch_op.drop_column('areas')
     with op.batch_alter_table('outbound_emails', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbound_emails_status_created')
+        batch_op.create_index('ix_outbound_emails_status', ['status'], unique=False)
         batch_op.drop_column('outcome_unknown')
         batch_op.drop_column('sent_text')
         batch_op.drop_column('to_address')
@@ -96,6 +101,7 @@ def downgrade():
         batch_op.drop_column('kind')
     op.drop_index('ix_signup_requests_case_id', table_name='signup_requests')
     with op.batch_alter_table('signup_requests', schema=None) as batch_op:
+        batch_op.drop_index('ix_signup_requests_state_hold')
         batch_op.drop_index('ix_signup_requests_phone')
         batch_op.drop_index('ix_signup_requests_area_state_created')
         batch_op.drop_constraint('fk_signup_requests_entered_by_staff_id_staff_users', type_='foreignkey')

@@ -8,8 +8,10 @@ local areas never sees a request of another.
 """
 
 import enum
+import heapq
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import islice
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -35,6 +37,7 @@ from portal.models import (
     StaffUser,
     utcnow,
 )
+from portal.programs import current_program
 
 
 def activation_deadline(now: datetime | None = None) -> datetime:
@@ -96,24 +99,32 @@ class Filters:
 
 # --- Pages ------------------------------------------------------------------------------------
 
-def count_limit() -> int:
+def list_count_limit() -> int:
     """Lists count their rows up to this many (ADMIN_COUNT_LIMIT), then say "more than": an exact
     count of a million rows reads them all (half a second on PostgreSQL), a page reads fifty."""
     return current_app.config["ADMIN_COUNT_LIMIT"]
 
 
-def capped_count(query: Select) -> int:
-    """How many rows `query` has, counted no further than `count_limit()` + 1."""
-    first_rows = query.with_only_columns(literal(1)).order_by(None).limit(count_limit() + 1).subquery()
-    return db.session.scalar(select(func.count()).select_from(first_rows))
+def capped_count(queries: list[Select], limit: int | None = None) -> int:
+    """How many rows the `queries` (which never overlap) have, counted no further than `limit`
+    (default `list_count_limit()`) + 1."""
+    limit = (limit or list_count_limit()) + 1
+    total = 0
+    for query in queries:
+        first_rows = query.with_only_columns(literal(1)).order_by(None).limit(limit - total).subquery()
+        total += db.session.scalar(select(func.count()).select_from(first_rows))
+        if total >= limit:
+            break
+    return total
 
 
 @dataclass(frozen=True)
 class Page:
     rows: list
-    #: How many rows the whole list has (every page), with the same filters; past `count_limit()`,
+    #: How many rows the whole list has (every page), with the same filters; past `count_limit`,
     #: that limit + 1 (the page says "more than").
     total: int
+    count_limit: int
     #: The cursor of the next page, or None on the last one.
     next_cursor: str | None
     #: Rows shown before this page.
@@ -133,18 +144,28 @@ def parse_cursor(text: str | None) -> tuple[datetime, int, int] | None:
         return None
 
 
-def keyset_page(query: Select, order_column, id_column, *, cursor: str | None, oldest_first: bool,
-                page_size: int | None = None) -> Page:
-    """One page of `query`, ordered by (`order_column`, `id_column`), after `cursor`."""
+def keyset_page(query: Select | list[Select], order_column, id_column, *, cursor: str | None, oldest_first: bool,
+                page_size: int | None = None, count_limit: int | None = None) -> Page:
+    """One page of `query`, ordered by (`order_column`, `id_column`), after `cursor`.
+
+    `query` may be a list of queries for rows that never overlap (a work queue of several states):
+    each is read in its own index order, a page's worth at most, and the pages are merged here. One
+    query with OR between the states would make the database find every row of them, then sort.
+    """
+    branches = query if isinstance(query, list) else [query]
     page_size = page_size or current_app.config["ADMIN_PAGE_SIZE"]
-    total = capped_count(query)
+    count_limit = count_limit or list_count_limit()
+    total = capped_count(branches, count_limit)
     position = parse_cursor(cursor)
     key = tuple_(order_column, id_column)
+    order = (order_column.asc(), id_column.asc()) if oldest_first else (order_column.desc(), id_column.desc())
     if position is not None:
         moment, row_id, _shown = position
-        query = query.where(key > tuple_(moment, row_id) if oldest_first else key < tuple_(moment, row_id))
-    order = (order_column.asc(), id_column.asc()) if oldest_first else (order_column.desc(), id_column.desc())
-    rows = list(db.session.scalars(query.order_by(*order).limit(page_size + 1)))
+        after = key > tuple_(moment, row_id) if oldest_first else key < tuple_(moment, row_id)
+        branches = [branch.where(after) for branch in branches]
+    pages = [list(db.session.scalars(branch.order_by(*order).limit(page_size + 1))) for branch in branches]
+    rows = list(islice(heapq.merge(*pages, key=lambda row: (_value(row, order_column), _value(row, id_column)),
+                                   reverse=not oldest_first), page_size + 1))
     shown_before = position[2] if position else 0
     more = len(rows) > page_size
     rows = rows[:page_size]
@@ -152,7 +173,7 @@ def keyset_page(query: Select, order_column, id_column, *, cursor: str | None, o
     if more:
         last = rows[-1]
         next_cursor = _cursor(_value(last, order_column), _value(last, id_column), shown_before + len(rows))
-    return Page(rows=rows, total=total, next_cursor=next_cursor, shown_before=shown_before)
+    return Page(rows=rows, total=total, count_limit=count_limit, next_cursor=next_cursor, shown_before=shown_before)
 
 
 def _value(row, column):
@@ -195,52 +216,55 @@ AWAITING_ACTIVATION = (RequestState.SUBMITTED, RequestState.APPROVED)
 AWAITING_ANSWER = (RequestState.SUBMITTED, RequestState.NEEDS_REVIEW, RequestState.APPROVED)
 
 
-def work_queue_requests(slug: str) -> Select:
-    """The requests of a work queue of requests (the conditions only; `visible_to` and filters follow)."""
+def work_queue_requests(slug: str) -> list[Select]:
+    """The requests of a work queue of requests, as queries that never overlap, one per state (the
+    conditions only; `visible_to` and filters follow)."""
     query = select(SignupRequest)
     promise_broken = SignupRequest.created_at < activation_deadline()
+
+    def in_state(state: str, *conditions) -> Select:
+        return query.where(SignupRequest.state == state, *conditions)
+
     if slug == "needs-review":
-        return query.where(SignupRequest.state == RequestState.NEEDS_REVIEW)
+        return [in_state(RequestState.NEEDS_REVIEW)]
     if slug == "stale":
-        return query.where(or_(SignupRequest.state == RequestState.FAILED,
-                               and_(SignupRequest.state.in_(AWAITING_ANSWER), promise_broken)))
+        return [in_state(RequestState.FAILED)] + [in_state(state, promise_broken) for state in AWAITING_ANSWER]
     if slug == "pending":
-        return query.where(SignupRequest.state.in_(AWAITING_ACTIVATION), ~promise_broken)
+        return [in_state(state, ~promise_broken) for state in AWAITING_ACTIVATION]
     if slug == "waitlisted":
-        return query.where(SignupRequest.state == RequestState.WAITLISTED)
+        return [in_state(RequestState.WAITLISTED)]
     raise KeyError(slug)
 
 
-def work_queue_emails(slug: str, now: datetime | None = None) -> Select:
-    # The request of each email comes in the same query (the list shows its code and name), not one
-    # query per row.
+def work_queue_emails(slug: str, now: datetime | None = None) -> list[Select]:
+    """The emails of a work queue of emails, as queries that never overlap (see `work_queue_requests`).
+    The request of each email comes in the same query (the list shows its code and name)."""
     query = select(OutboundEmail).join(SignupRequest).options(contains_eager(OutboundEmail.signup_request))
     if slug == "failed-emails":
-        return query.where(OutboundEmail.status == EmailStatus.FAILED, OutboundEmail.outcome_unknown.is_(False))
+        return [query.where(OutboundEmail.status == EmailStatus.FAILED, OutboundEmail.outcome_unknown.is_(False))]
     if slug == "stuck-sends":
         stuck_since = (now or utcnow()) - STUCK_AFTER
-        return query.where(or_(
-            and_(OutboundEmail.status == EmailStatus.SENDING, OutboundEmail.last_attempt_at < stuck_since),
-            and_(OutboundEmail.status == EmailStatus.FAILED, OutboundEmail.outcome_unknown.is_(True)),
-        ))
+        return [query.where(OutboundEmail.status == EmailStatus.SENDING, OutboundEmail.last_attempt_at < stuck_since),
+                query.where(OutboundEmail.status == EmailStatus.FAILED, OutboundEmail.outcome_unknown.is_(True))]
     raise KeyError(slug)
+
+
+def work_queue_queries(queue: WorkQueue) -> list[Select]:
+    return work_queue_emails(queue.slug) if queue.holds == "emails" else work_queue_requests(queue.slug)
 
 
 def work_queue_page(queue: WorkQueue, staff: StaffUser, filters: Filters, cursor: str | None) -> Page:
-    if queue.holds == "emails":
-        query = filters.apply(visible_to(work_queue_emails(queue.slug), staff))
-        return keyset_page(query, OutboundEmail.created_at, OutboundEmail.id, cursor=cursor, oldest_first=True)
-    query = filters.apply(visible_to(work_queue_requests(queue.slug), staff))
-    return keyset_page(query, SignupRequest.created_at, SignupRequest.id, cursor=cursor,
-                       oldest_first=queue.oldest_first)
+    model = OutboundEmail if queue.holds == "emails" else SignupRequest
+    queries = [filters.apply(visible_to(query, staff)) for query in work_queue_queries(queue)]
+    return keyset_page(queries, model.created_at, model.id, cursor=cursor, oldest_first=queue.oldest_first)
 
 
 def work_queue_counts(staff: StaffUser) -> dict[str, int]:
-    """How many rows each work queue holds for this staff member (up to `count_limit()` + 1)."""
+    """How many rows each work queue holds for this staff member (up to `list_count_limit()` + 1)."""
     counts = {}
     for slug, queue in WORK_QUEUES.items():
-        query = work_queue_emails(slug) if queue.holds == "emails" else work_queue_requests(slug)
-        counts[slug] = capped_count(visible_to(query, staff))
+        queries = work_queue_queries(queue)
+        counts[slug] = capped_count([visible_to(query, staff) for query in queries])
     return counts
 
 
@@ -278,10 +302,16 @@ def search_condition(term: str):
     return or_(*conditions) if conditions else false()
 
 
+#: Search results are counted up to this many: a name that matches more needs another word.
+SEARCH_COUNT_LIMIT = 500
+
+
 def search_page(term: str, staff: StaffUser, filters: Filters, cursor: str | None) -> Page:
-    """Requests in every state that match `term` (newest first), or every request without one."""
-    query = visible_to(select(SignupRequest), staff)
+    """The program's requests in every state that match `term` (newest first), or every request
+    without one. A common name ("smith") is read newest first along the program's index until a
+    page is full, instead of finding its every match, then sorting."""
+    query = visible_to(select(SignupRequest).where(SignupRequest.program == current_program().code), staff)
     if term.strip():
         query = query.where(search_condition(term))
     return keyset_page(filters.apply(query), SignupRequest.created_at, SignupRequest.id, cursor=cursor,
-                       oldest_first=False)
+                       oldest_first=False, count_limit=SEARCH_COUNT_LIMIT)

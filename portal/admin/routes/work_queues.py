@@ -7,8 +7,8 @@ from portal.admin import bp
 from portal.admin.forms import SearchForm
 from portal.admin.queries import (
     WORK_QUEUES,
-    count_limit,
     exact_reference_code,
+    list_count_limit,
     request_for_staff,
     search_page,
     work_queue_counts,
@@ -29,7 +29,7 @@ def list_pages():
             arguments["after"] = after
         return url_for(request.endpoint, **(request.view_args or {}), **arguments)
 
-    return {"list_url": list_url, "email_names": EMAIL_NAMES, "count_limit": count_limit()}
+    return {"list_url": list_url, "email_names": EMAIL_NAMES, "count_limit": list_count_limit()}
 
 
 @bp.get("/")
