@@ -118,3 +118,11 @@ def normalize_phone(typed: str) -> str | None:
 
 
 _PHONE_AS_TYPED = re.compile(r"[0-9 ()+.\-]{7,25}")
+
+
+def readable_phone(stored: str) -> str:
+    """A stored number ("+15185550123") as people write it ("(518) 555-0123")."""
+    try:
+        return phonenumbers.format_number(phonenumbers.parse(stored, "US"), phonenumbers.PhoneNumberFormat.NATIONAL)
+    except phonenumbers.NumberParseException:
+        return stored

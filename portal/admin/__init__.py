@@ -2,7 +2,10 @@
 
 from flask import Blueprint
 
+from portal.forms import readable_phone
+
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
+bp.add_app_template_filter(readable_phone, "phone_number")
 
 from portal.admin import routes  # noqa: E402,F401
 
