@@ -92,7 +92,7 @@ def deliver_email(email_id: int, *, max_attempts: int) -> DeliveryResult:
         outbox.release_for_retry(email, description)
         log.info("Email %s will be retried: %s", email.idempotency_key, description)
         return DeliveryResult.RETRY
-    outbox.record_sent(email, to_address=message.recipients[0], text=text_as_staff_see_it(message.body))
+    outbox.record_sent(email, text=text_as_staff_see_it(message.body))
     return DeliveryResult.SENT
 
 

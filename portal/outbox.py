@@ -95,17 +95,16 @@ def send_again(email: OutboundEmail) -> None:
     when that commits (a staff member decided it should go, knowing what the page told them)."""
     email.status = EmailStatus.PENDING
     email.outcome_unknown = False
-    session_info = db.session.info.setdefault("outbox_to_enqueue", [])
-    session_info.append(email.id)
+    _enqueue_on_commit(db.session, [email.id])
 
 
-def record_sent(email: OutboundEmail, *, to_address: str | None = None, text: str | None = None) -> None:
+def record_sent(email: OutboundEmail, *, text: str | None = None) -> None:
+    """Sent; `text` is the text part as staff may read it (the address it went to is already set)."""
     email.status = EmailStatus.SENT
     email.sent_at = utcnow()
     email.last_error = None
     email.outcome_unknown = False
-    if to_address is not None:
-        email.to_address, email.sent_text = to_address, text
+    email.sent_text = text
     db.session.commit()
 
 
@@ -157,11 +156,15 @@ def _fail_request_of_invitation(email: OutboundEmail, description: str) -> None:
 
 # --- Enqueue on commit ----------------------------------------------------------------------
 
+def _enqueue_on_commit(session, email_ids: list[int]) -> None:
+    session.info.setdefault("outbox_to_enqueue", []).extend(email_ids)
+
+
 @event.listens_for(Session, "after_flush")
 def _remember_new_emails(session, _flush_context):
     new_ids = [item.id for item in session.new if isinstance(item, OutboundEmail)]
     if new_ids:
-        session.info.setdefault("outbox_to_enqueue", []).extend(new_ids)
+        _enqueue_on_commit(session, new_ids)
 
 
 @event.listens_for(Session, "after_commit")

@@ -7,9 +7,10 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import AuditEvent, RequestEvent, SignupRequest
+from portal.outbox import queue_email
 from portal.signups import Hold, create_signup
 from tests.conftest import CSRF_PATTERN
-from tests.factories import signup_answers
+from tests.factories import make_invited_signup, signup_answers
 
 VERSION_PATTERN = re.compile(r'name="version" (?:type="hidden" )?value="(-?\d+)"')
 
@@ -38,6 +39,17 @@ def follow(client, response) -> str:
 def held_for_review(**answers) -> SignupRequest:
     """A request the rules approve that the bot check held for a person to decide."""
     return create_signup(signup_answers(**answers), hold=Hold("bot_check", "filled in 1 s", "bot check"))
+
+
+def refused_reminder(smtp, run_jobs, email: str, reply: str) -> SignupRequest:
+    """An invited request whose reminder the mail server refused with `reply`."""
+    signup = make_invited_signup(email=email)
+    run_jobs()
+    smtp.refuse_next(reply)
+    queue_email(signup, "reminder_not_accepted", occasion="day3")
+    db.session.commit()
+    run_jobs()
+    return signup
 
 
 def reload(signup: SignupRequest) -> SignupRequest:

@@ -10,7 +10,16 @@ from portal.helpdesk.contact import change_language
 from portal.models import EmailStatus, OutboundEmail, RequestState, SeatPool, StaffRole, utcnow
 from portal.notifications import email_subject
 from portal.programs import current_program
-from tests.admin.helpdesk import act, audit_rows, counts, follow, held_for_review, page_fields, reload
+from tests.admin.helpdesk import (
+    act,
+    audit_rows,
+    counts,
+    follow,
+    held_for_review,
+    page_fields,
+    refused_reminder,
+    reload,
+)
 from tests.factories import make_invited_signup, make_signup, make_staff
 from tests.smtp import email_kind, text_body
 
@@ -151,14 +160,7 @@ def _join_link(message) -> str:
 
 
 def test_retry_a_refused_reminder(client, staff, smtp, run_jobs):
-    from portal.outbox import queue_email
-
-    signup = make_invited_signup(email="full@example.com")
-    run_jobs()
-    smtp.refuse_next("552 Mailbox full")
-    queue_email(signup, "reminder_not_accepted", occasion="day3")
-    db.session.commit()
-    run_jobs()
+    signup = refused_reminder(smtp, run_jobs, "full@example.com", "552 Mailbox full")
     page = client.get(f"/admin/requests/{signup.reference_code}").get_data(as_text=True)
     assert "552 Mailbox full" in page and "Try this email again" in page
     email = next(email for email in reload(signup).emails if email.kind == "reminder_not_accepted")

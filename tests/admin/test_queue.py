@@ -9,10 +9,9 @@ import pytest
 from portal.activation import activate_request
 from portal.extensions import db
 from portal.models import StaffRole
-from portal.outbox import queue_email
-from tests.admin.helpdesk import held_for_review
+from tests.admin.helpdesk import held_for_review, refused_reminder
 from tests.conftest import csrf_token, post_form
-from tests.factories import make_invited_signup, make_signup, make_staff, sign_in
+from tests.factories import make_signup, make_staff, sign_in
 
 
 def page_of(client, url: str, **query) -> str:
@@ -99,12 +98,7 @@ def test_a_backdated_request_is_stale_until_invited_and_stale_is_oldest_first(cl
 
 
 def test_a_refused_reminder_is_in_the_failed_emails_queue_with_its_answer(client, staff, smtp, run_jobs):
-    signup = make_invited_signup(email="gone@example.com")
-    run_jobs()
-    smtp.refuse_next("550 5.1.1 Mailbox gone")
-    queue_email(signup, "reminder_not_accepted", occasion="day3")
-    db.session.commit()
-    run_jobs()
+    signup = refused_reminder(smtp, run_jobs, "gone@example.com", "550 5.1.1 Mailbox gone")
     page = page_of(client, "/admin/queues/failed-emails")
     assert signup.reference_code in page and "Reminder: invitation not accepted" in page
     assert "550 5.1.1 Mailbox gone" in page and "Showing 1 to 1 of 1" in page

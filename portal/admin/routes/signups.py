@@ -3,9 +3,11 @@
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from portal.admin import bp
 from portal.admin.forms import StaffSignupForm
+from portal.admin.queries import visible_to
 from portal.clock import program_today
 from portal.database import DATABASE_UNAVAILABLE
 from portal.extensions import db
@@ -49,9 +51,5 @@ def new_signup():
 
 
 def _visible_request(request_id: int) -> SignupRequest | None:
-    signup = db.session.get(SignupRequest, request_id)
-    limited_to = current_user.limited_to_areas
-    if signup is None or (limited_to is not None and signup.local_area not in limited_to):
-        return None
-    return signup
+    return db.session.scalar(visible_to(select(SignupRequest).where(SignupRequest.id == request_id), current_user))
 
