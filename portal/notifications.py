@@ -15,6 +15,7 @@ from email.utils import parseaddr
 from flask import current_app, render_template
 from flask_babel import force_locale, format_date
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from portal import outbox
 from portal.clock import program_today
@@ -22,7 +23,7 @@ from portal.eligibility import REASONS
 from portal.extensions import db, mail
 from portal.links import join_token, public_url
 from portal.mail import DeliveryOutcomeUnknown, Message
-from portal.models import OutboundEmail, SignupRequest
+from portal.models import EmailStatus, OutboundEmail, SignupRequest
 from portal.programs import current_program
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,15 @@ def deliver_email(email_id: int, *, max_attempts: int) -> DeliveryResult:
         return DeliveryResult.RETRY
     outbox.record_sent(email, text=text_as_staff_see_it(message.body))
     return DeliveryResult.SENT
+
+
+def confirmation_left_to_activation(request_id: int) -> int | None:
+    """The confirmation an approved sign-up leaves to its activation job (`portal.signups`), if it
+    was never tried; whoever activated the request, the job sends it."""
+    return db.session.scalar(
+        select(OutboundEmail.id).where(OutboundEmail.request_id == request_id, OutboundEmail.kind == "confirmation",
+                                       OutboundEmail.status == EmailStatus.PENDING, OutboundEmail.attempts == 0)
+    )
 
 
 #: A join link in an email: a live credential, which staff reading the email as sent need not hold.

@@ -8,9 +8,14 @@ with a conditional UPDATE, so a job that runs twice sends once. A worker killed 
 a conversation leaves the row "sending": nobody knows whether the relay took it, so staff see it
 rather than the applicant getting it twice.
 
+An approved sign-up's emails are the exception: its activation job sends them itself, right after
+it activates the request (`held_from_queue`), one job where there would be three.
+
 How a message looks and how it is sent is `portal.notifications`' business, not this module's.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 from flask import current_app
@@ -156,6 +161,20 @@ def _fail_request_of_invitation(email: OutboundEmail, description: str) -> None:
 
 # --- Enqueue on commit ----------------------------------------------------------------------
 
+@contextmanager
+def held_from_queue() -> Iterator[list[int]]:
+    """Emails committed inside are not enqueued one job each: their ids are collected in the list
+    yielded, for the activation job to send (`jobs.activation`). A worker that dies first leaves them
+    pending and the sweep enqueues them, so nothing is lost; the claim before sending keeps anything
+    from going twice."""
+    session = db.session()
+    held = session.info["outbox_held"] = []
+    try:
+        yield held
+    finally:
+        session.info.pop("outbox_held", None)
+
+
 def _enqueue_on_commit(session, email_ids: list[int]) -> None:
     session.info.setdefault("outbox_to_enqueue", []).extend(email_ids)
 
@@ -169,7 +188,12 @@ def _remember_new_emails(session, _flush_context):
 
 @event.listens_for(Session, "after_commit")
 def _enqueue_committed_emails(session):
-    for email_id in session.info.pop("outbox_to_enqueue", []):
+    committed = session.info.pop("outbox_to_enqueue", [])
+    held = session.info.get("outbox_held")
+    if held is not None:
+        held.extend(committed)
+        return
+    for email_id in committed:
         queue.enqueue_email_delivery(email_id)  # Redis away: logged, and the sweep sends it later
 
 

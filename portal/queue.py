@@ -6,6 +6,7 @@ Job ids are unique per piece of work, so the sweep never stacks a second copy be
 """
 
 import logging
+from datetime import timedelta
 
 from flask import current_app, g
 from redis import Redis
@@ -73,11 +74,22 @@ def enqueue_activation(request_id: int) -> bool:
 def enqueue_email_delivery(email_id: int) -> bool:
     """RQ stops a job after 180 s by default; an SMTP conversation may rightly take longer (RFC 5321
     lets the relay take 10 minutes to answer the message's final "."), so the job gets as long."""
-    job_timeout = int(longest_conversation_seconds(current_app.config)) + 60
-    return _enqueue_once(SEND_EMAIL, f"email-{email_id}", email_id, job_timeout=job_timeout)
+    return _enqueue_once(SEND_EMAIL, f"email-{email_id}", email_id, job_timeout=_email_job_timeout())
 
 
-def _enqueue_once(function: str, job_id: str, *args, job_timeout: int | None = None) -> bool:
+def enqueue_email_retry(email_id: int, seconds: int) -> bool:
+    """Try the email again in `seconds` (after a temporary failure outside its own job); False when
+    Redis is away (the sweep enqueues it later, since it is still pending)."""
+    return _enqueue_once(SEND_EMAIL, f"email-{email_id}", email_id, job_timeout=_email_job_timeout(),
+                         delay=timedelta(seconds=seconds))
+
+
+def _email_job_timeout() -> int:
+    return int(longest_conversation_seconds(current_app.config)) + 60
+
+
+def _enqueue_once(function: str, job_id: str, *args, job_timeout: int | None = None,
+                  delay: timedelta | None = None) -> bool:
     """Enqueue unless the same job is already waiting or running. False when Redis is away, or when
     RQ itself fails (logged): the database still says the work waits, so the sweep tries again.
 
@@ -89,8 +101,12 @@ def _enqueue_once(function: str, job_id: str, *args, job_timeout: int | None = N
     try:
         for _attempt in range(2):
             try:
-                queue.enqueue(function, *args, job_id=job_id, unique=True, result_ttl=0, failure_ttl=7 * 24 * 3600,
-                              job_timeout=job_timeout)
+                options = dict(job_id=job_id, unique=True, result_ttl=0, failure_ttl=7 * 24 * 3600,
+                               job_timeout=job_timeout)
+                if delay is None:
+                    queue.enqueue(function, *args, **options)
+                else:
+                    queue.enqueue_in(delay, function, *args, **options)
                 return True
             except DuplicateJobError:
                 if not _clear_finished_job(job_id, queue.connection):

@@ -30,19 +30,19 @@ class SeatGuardStatus:
     held_requests: int
 
 
-def recent_signups(program: Program, now: datetime | None = None) -> int:
+def recent_signups(program: Program, now: datetime | None = None, *, up_to: int | None = None) -> int:
+    """Sign-ups in the guard's window; with `up_to`, counting stops there (a flood costs no more to count)."""
     since = (now or utcnow()) - timedelta(minutes=program.seat_guard.window_minutes)
-    return db.session.scalar(
-        select(func.count()).select_from(SignupRequest).where(
-            SignupRequest.program == program.code, SignupRequest.created_at >= since
-        )
-    )
+    recent = select(SignupRequest.id).where(SignupRequest.program == program.code, SignupRequest.created_at >= since)
+    if up_to is not None:
+        recent = recent.limit(up_to)
+    return db.session.scalar(select(func.count()).select_from(recent.subquery()))
 
 
 def seat_guard_hold_note(program: Program) -> str | None:
     """Why a new approved request must wait (for the history staff read), or None if it need not."""
     guard = program.seat_guard
-    count = recent_signups(program)
+    count = recent_signups(program, up_to=guard.max_signups)
     if count < guard.max_signups:
         return None
     return (f"Seat guard: {count} sign-ups in the last {guard.window_minutes} minutes, more than the "

@@ -1,6 +1,7 @@
 """Sign-up requests: creating them, and finding an applicant's own."""
 
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -9,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from portal import queue
+from portal import outbox, queue
 from portal.clock import program_today
 from portal.eligibility import Decision, Outcome, decide_eligibility
 from portal.extensions import db
@@ -111,8 +112,9 @@ def create_signup(answers: SignupAnswers, hold: Hold | None = None, entered_by: 
                   ) -> SignupRequest:
     """Save a sign-up with its eligibility decision, then hand activation to the queue.
 
-    The row is committed before anything is enqueued (its email goes to RQ on commit): if Redis is
-    down the sign-up still stands and the periodic sweep enqueues it later. A request the rules
+    The row is committed before anything is enqueued: if Redis is down the sign-up still stands and
+    the periodic sweep enqueues it later. An approved request's confirmation is sent by its
+    activation job, with the invitation; any other email goes to RQ on commit (portal.outbox). A request the rules
     approve waits for staff instead when `hold` says so, or while the seat guard is on (a sign-up
     staff enter for a customer is never taken for a script). `entered_by`: the staff member who
     entered it for the customer, who gave them the attestation.
@@ -120,30 +122,34 @@ def create_signup(answers: SignupAnswers, hold: Hold | None = None, entered_by: 
     """
     program = current_program()
     email = normalize_email(answers.email)
-    existing = open_request_for_email(program.code, email)
-    if existing is not None:
-        raise DuplicateSignup(existing.id)
     decision = decide_answers(program, answers)
     if decision.outcome == Outcome.APPROVED and hold is None and entered_by is None:
         note = seat_guard_hold_note(program)
         hold = Hold(SEAT_GUARD_HOLD, note, "seat guard") if note else None
+    goes_to_activation = decision.outcome == Outcome.APPROVED and hold is None
+    with outbox.held_from_queue() if goes_to_activation else nullcontext():
+        signup = _save_new_signup(answers, email, program, decision, hold, entered_by)
+    if signup.state == RequestState.APPROVED:
+        queue.enqueue_activation(signup.id)
+    return signup
+
+
+def _save_new_signup(answers: SignupAnswers, email: str, program: Program, decision: Decision, hold: Hold | None,
+                     entered_by: StaffUser | None) -> SignupRequest:
+    """Commit the new request. The unique index of open requests per mailbox finds a duplicate (no
+    query first: the insert is the check, also against a second sign-up at the same moment)."""
     for _attempt in range(5):
         signup = _build_signup(answers, email, program, decision, hold, entered_by)
         try:
             db.session.commit()
-            break
+            return signup
         except IntegrityError:
             db.session.rollback()
             existing = open_request_for_email(program.code, email)
             if existing is not None:
                 raise DuplicateSignup(existing.id) from None
             log.warning("Reference code collision; drawing another")  # one in 10^12: retry
-    else:  # pragma: no cover - five collisions in a row means the alphabet is broken
-        raise RuntimeError("Could not draw a free reference code")
-
-    if signup.state == RequestState.APPROVED:
-        queue.enqueue_activation(signup.id)
-    return signup
+    raise RuntimeError("Could not draw a free reference code")  # pragma: no cover - the alphabet is broken
 
 
 def tell_owner_of_open_request(request_id: int) -> bool:

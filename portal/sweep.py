@@ -38,8 +38,12 @@ def enqueue_waiting_work() -> SweepReport:
     request_ids = db.session.scalars(
         select(SignupRequest.id).where(SignupRequest.state == RequestState.APPROVED).order_by(SignupRequest.id)
     ).all()
+    # An approved request's confirmation waits for its activation job, which sends it (jobs.activation).
+    left_to_activation = (SignupRequest.state == RequestState.APPROVED) & (OutboundEmail.kind == "confirmation")
     email_ids = db.session.scalars(
-        select(OutboundEmail.id).where(OutboundEmail.status == EmailStatus.PENDING).order_by(OutboundEmail.id)
+        select(OutboundEmail.id).join(OutboundEmail.signup_request)
+        .where(OutboundEmail.status == EmailStatus.PENDING, ~left_to_activation)
+        .order_by(OutboundEmail.id)
     ).all()
     db.session.rollback()  # end the read transaction before talking to Redis
     rq_errors = 0

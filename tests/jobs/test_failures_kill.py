@@ -1,8 +1,8 @@
 """Workers killed with SIGKILL at the worst moments, then restarted: nothing half done, nothing twice.
 
 Each test stops a real `flask --app wsgi worker` at a chosen point without sleeps: PostgreSQL holds
-the activation at its seat UPDATE (a row lock of the test's own), Redis refuses writes for a moment
-(`CLIENT PAUSE … WRITE`), or the SMTP server holds a message's DATA. Then the worker and its work
+the activation at its seat UPDATE (a row lock of the test's own), or the SMTP server holds a message's
+DATA. Then the worker and its work
 horse are killed as a lost machine would be, and the sweep, with the clock moved on where RQ and
 the outbox compare clocks, recovers what the database says is still to do.
 """
@@ -16,7 +16,6 @@ from email.policy import default
 import pytest
 import time_machine
 from aiosmtpd.controller import Controller
-from redis import Redis
 from rq.job import JobStatus
 
 from portal import queue, seats
@@ -36,7 +35,7 @@ STUCK_EMAIL_ERROR = "The worker stopped while sending this email; it may or may 
 
 @pytest.fixture
 def redis_url(private_redis_url):
-    """Our own Redis: these workers must run this test's jobs, not another test run's (and we pause it)."""
+    """Our own Redis: these workers must run this test's jobs, not another test run's."""
     return private_redis_url
 
 
@@ -83,28 +82,21 @@ def test_worker_killed_mid_activation_leaves_nothing_half_done_and_a_fresh_worke
     assert sent(smtp.messages) == {(address, "confirmation"): 1, (address, "invitation"): 1}
 
 
-# --- Killed after the commit, before the invitation reached Redis ------------------------------------
+# --- Killed after the activation committed, before the invitation was sent ---------------------------
 
 @ON_POSTGRESQL
-def test_worker_killed_between_commit_and_enqueue_leaves_the_invitation_to_the_sweep(
-    app, smtp, start_worker, seat_pool_lock
+def test_worker_killed_after_the_activation_commits_leaves_the_invitation_to_the_sweep(
+    app, start_worker, stalling_smtp
 ):
+    stalling_smtp.stalled_kind = "confirmation"  # the job sends it first, then the invitation
     with app.app_context():
         signup_id = make_signup().id
     activation_job_id = f"activate-{signup_id}"
 
     worker = start_worker()
-    seat_pool_lock.wait_for_blocked_activation()
-    test_redis = Redis.from_url(app.config["REDIS_URL"])
-    test_redis.execute_command("CLIENT", "PAUSE", 60_000, "WRITE")  # the enqueue after the commit will hang
-    try:
-        seat_pool_lock.release()
-        wait_until(lambda: seat_pool_lock.state_of(signup_id) == RequestState.INVITED, timeout=60,
-                   what="the activation to commit")
-        worker.kill()
-    finally:
-        test_redis.execute_command("CLIENT", "UNPAUSE")
-        test_redis.close()
+    wait_until(stalling_smtp.holding.is_set, timeout=60, what="the confirmation's DATA to reach the server")
+    worker.kill()
+    stalling_smtp.release.set()
 
     with app.app_context():
         signup = db.session.get(SignupRequest, signup_id)
@@ -112,7 +104,7 @@ def test_worker_killed_between_commit_and_enqueue_leaves_the_invitation_to_the_s
         assert seats.seats_taken(current_program()) == 1
         invitation = next(email for email in signup.emails if email.kind == "invitation")
         assert (invitation.status, invitation.attempts) == (EmailStatus.PENDING, 0)
-        assert job_status(f"email-{invitation.id}") is None  # never reached Redis
+        assert job_status(f"email-{invitation.id}") is None  # it was to go in the activation's job
         assert job_status(activation_job_id) == JobStatus.STARTED
 
         report = enqueue_waiting_work()  # the periodic sweep: the outbox row says it waits
@@ -132,16 +124,18 @@ def test_worker_killed_between_commit_and_enqueue_leaves_the_invitation_to_the_s
         assert [event.to_state for event in signup.events].count("invited") == 1
         assert seats.seats_taken(current_program()) == 1
         address = signup.email
-    assert sent(smtp.messages) == {(address, "confirmation"): 1, (address, "invitation"): 1}
+    # The relay took the confirmation whose "250" the dead worker never heard: it is not sent again.
+    assert sent(stalling_smtp.messages) == {(address, "confirmation"): 1, (address, "invitation"): 1}
 
 
 # --- Killed in the middle of an SMTP conversation ------------------------------------------------
 
 class StallingHandler:
-    """An SMTP server that takes every message, but holds an invitation's DATA unanswered until
-    released: the relay has the message, the sender is still waiting for the "250"."""
+    """An SMTP server that takes every message, but holds the DATA of one kind (an invitation)
+    unanswered until released: the relay has the message, the sender is still waiting for the "250"."""
 
     def __init__(self):
+        self.stalled_kind = "invitation"
         self.messages = []
         self.holding = threading.Event()
         self.release = threading.Event()
@@ -149,7 +143,7 @@ class StallingHandler:
     async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.content, policy=default)
         self.messages.append(message)  # the relay has it, whatever the sender learns
-        if email_kind(message) == "invitation" and not self.release.is_set():
+        if email_kind(message) == self.stalled_kind and not self.release.is_set():
             self.holding.set()
             while not self.release.is_set():
                 await asyncio.sleep(0.02)
@@ -182,8 +176,8 @@ def test_worker_killed_mid_smtp_leaves_the_invitation_to_staff_and_never_sends_i
     with app.app_context():
         invitation = OutboundEmail.query.filter_by(kind="invitation").one()
         assert (invitation.status, invitation.attempts) == (EmailStatus.SENDING, 1)
-        email_job_id = f"email-{invitation.id}"
-        assert job_status(email_job_id) == JobStatus.STARTED
+        sending_job_id = f"activate-{signup_id}"  # the activation's job sends its invitation
+        assert job_status(sending_job_id) == JobStatus.STARTED
         report = enqueue_waiting_work()  # within the lease: nothing decided, nothing re-sent
         assert (report.stuck_emails, report.emails) == (0, 0)
         assert job_queue().count == 0
@@ -191,7 +185,7 @@ def test_worker_killed_mid_smtp_leaves_the_invitation_to_staff_and_never_sends_i
         with time_machine.travel(datetime.now(UTC) + timedelta(minutes=20)):
             report = enqueue_waiting_work()
         assert (report.stuck_emails, report.emails, report.activations) == (1, 0, 0)
-        assert job_status(email_job_id) == JobStatus.FAILED  # RQ's side: abandoned, not retried
+        assert job_status(sending_job_id) == JobStatus.FAILED  # RQ's side: abandoned, not retried
         db.session.refresh(invitation)
         assert (invitation.status, invitation.attempts) == (EmailStatus.FAILED, 1)
         assert invitation.last_error.startswith(STUCK_EMAIL_ERROR)
