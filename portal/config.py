@@ -169,6 +169,9 @@ def load_settings(instance_path: str) -> dict:
         # How many proxies (load balancer, ingress) stand in front of the web processes: their
         # X-Forwarded-For names the client the rate limits count. 0 = clients connect directly.
         "TRUSTED_PROXY_COUNT": _integer("TRUSTED_PROXY_COUNT", 0),
+        # How long each web process keeps a public page it rendered (the home page, a blank sign-up or
+        # status form; `portal.page_cache`), in seconds. 0 renders every page each time.
+        "PAGE_CACHE_SECONDS": _integer("PAGE_CACHE_SECONDS", 60),
         **_abuse_settings(),
     }
 

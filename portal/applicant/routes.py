@@ -1,4 +1,4 @@
-from flask import redirect, render_template
+from flask import redirect, render_template, request
 
 from portal.applicant import bp
 from portal.applicant.forms import JoinForm, StatusForm
@@ -7,6 +7,7 @@ from portal.enrolment import JOINED_STATES, accept_invitation, request_for_join_
 from portal.invitations import ResendResult, send_invitation_again
 from portal.links import JoinLinkExpired, JoinLinkInvalid, JoinLinkReplaced, join_token
 from portal.models import RequestState
+from portal.page_cache import blank_form_page
 from portal.programs import current_program
 from portal.rate_limits import join_limits, status_limits
 from portal.signups import find_request, past_the_promise, waitlist_position
@@ -16,6 +17,8 @@ from portal.signups import find_request, past_the_promise, waitlist_position
 @status_limits
 def status():
     """Check a request with its reference code and email, and ask for the invitation again."""
+    if request.method != "POST":  # the blank form: the same for everyone but its CSRF token
+        return blank_form_page("applicant/status.html", StatusForm, signup=None)
     form = StatusForm()
     signup_request = None
     resend_result = None

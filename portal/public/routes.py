@@ -1,13 +1,14 @@
 import logging
 import time
 
-from flask import g, redirect, render_template, session, url_for
+from flask import g, redirect, render_template, request, session, url_for
 
 from portal.bot_check import bot_signs, form_opened_stamp, is_valid_stamp
 from portal.clock import program_today
 from portal.database import DATABASE_UNAVAILABLE
 from portal.eligibility import REASONS, Outcome
 from portal.i18n import browser_language
+from portal.page_cache import blank_form_page, cached_page
 from portal.programs import current_program
 from portal.public import bp
 from portal.public.forms import SignupForm, signup_answers
@@ -33,23 +34,24 @@ def choose_language():
 
 @bp.get("/")
 def home():
-    return render_template("public/home.html", issuing=current_program().issues_licenses_on(program_today()))
+    issuing = current_program().issues_licenses_on(program_today())
+    return cached_page("public/home.html", vary=(issuing,), issuing=issuing)
 
 
 @bp.get("/help")
 def help_page():
     """Questions people ask, answered from the program file: New York and Massachusetts differ."""
-    return render_template("public/help.html")
+    return cached_page("public/help.html")
 
 
 @bp.get("/privacy")
 def privacy():
-    return render_template("public/privacy.html", retention_days=current_program().retention_days)
+    return cached_page("public/privacy.html", retention_days=current_program().retention_days)
 
 
 @bp.get("/accessibility")
 def accessibility():
-    return render_template("public/accessibility.html")
+    return cached_page("public/accessibility.html")
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -57,9 +59,9 @@ def accessibility():
 def signup():
     if not current_program().issues_licenses_on(program_today()):
         return render_template("public/closed.html")  # say so before anyone fills in the form
+    if request.method != "POST":  # the blank form: the same for everyone but its hidden stamps
+        return blank_form_page("public/signup.html", _blank_signup_form, fresh={"form_opened": form_opened_stamp})
     form = SignupForm()
-    if not form.is_submitted():
-        form.preferred_language.data = form.preferred_language.data or g.lang_code
     if form.validate_on_submit():
         try:
             receipt = submit_signup(signup_answers(form), hold=_bot_hold(form))
@@ -71,8 +73,13 @@ def signup():
         return redirect(url_for("public.signup_received"))
     if not is_valid_stamp(form.form_opened.data):
         form.form_opened.data = form_opened_stamp()  # kept when the form comes back with errors
-    status = 400 if form.is_submitted() else 200
-    return render_template("public/signup.html", form=form), status
+    return render_template("public/signup.html", form=form), 400
+
+
+def _blank_signup_form() -> SignupForm:
+    form = SignupForm()
+    form.preferred_language.data = g.lang_code  # emails in the language of the page, unless changed
+    return form
 
 
 def _bot_hold(form: SignupForm) -> Hold | None:
