@@ -19,9 +19,8 @@ def record_state_change(
     staff: StaffUser | None = None,
 ) -> None:
     """Move a request to a new state and write the row of history that says who and why."""
-    signup.events.append(
-        RequestEvent(from_state=signup.state, to_state=new_state, actor=actor, reason=reason, staff=staff)
-    )
+    _add_event(RequestEvent(signup_request=signup, from_state=signup.state, to_state=new_state, actor=actor,
+                            reason=reason, staff=staff))
     signup.state = new_state
 
 
@@ -35,8 +34,14 @@ def record_change(
 ) -> None:
     """Write a timeline entry for something that changed without a change of state (an address, a
     language, an email sent again) or for a staff note."""
-    signup.events.append(RequestEvent(kind=kind, from_state=signup.state, to_state=signup.state, actor=actor,
-                                      reason=reason, staff=staff))
+    _add_event(RequestEvent(signup_request=signup, kind=kind, from_state=signup.state, to_state=signup.state,
+                            actor=actor, reason=reason, staff=staff))
+
+
+def _add_event(event: RequestEvent) -> None:
+    """Added through its request, not appended to `signup.events`: an append would first read every
+    earlier row of the history (a query per state change in a job that only adds one)."""
+    db.session.add(event)
 
 
 def claim_request(request_id: int, expected_state: str) -> bool:

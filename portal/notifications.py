@@ -16,6 +16,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale, format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from portal import outbox
 from portal.clock import program_today
@@ -78,7 +79,7 @@ def deliver_email(email_id: int, *, max_attempts: int) -> DeliveryResult:
     """Send one outbox email if it is still pending; what happened."""
     if not outbox.claim_for_sending(email_id):
         return DeliveryResult.SKIPPED
-    email = db.session.get(OutboundEmail, email_id)
+    email = db.session.get(OutboundEmail, email_id, options=[joinedload(OutboundEmail.signup_request)])
     message = None
     try:
         message = build_message(email)

@@ -60,8 +60,8 @@ def queue_email(signup: SignupRequest, kind: str, occasion: str | None = None) -
     """
     if kind not in EMAIL_KIND_NAMES:
         raise ValueError(f"unknown email kind {kind!r}")
-    email = OutboundEmail(kind=kind, idempotency_key=idempotency_key(signup, kind, occasion))
-    signup.emails.append(email)
+    email = OutboundEmail(signup_request=signup, kind=kind, idempotency_key=idempotency_key(signup, kind, occasion))
+    db.session.add(email)  # not `signup.emails.append`, which would read the request's earlier emails first
     return email
 
 
@@ -77,7 +77,8 @@ def queue_email_once(signup: SignupRequest, kind: str, occasion: str | None = No
         with db.session.begin_nested():
             email = queue_email(signup, kind, occasion)
     except IntegrityError:  # another process queued it between our check and our insert
-        signup.emails.remove(email)
+        if email in signup.emails:  # so the next flush does not add it again
+            signup.emails.remove(email)
         return None
     return email
 

@@ -15,7 +15,7 @@ from portal.programs import Program
 
 def take_seat(program: Program) -> bool:
     """Take one seat in the caller's transaction; False when none is left."""
-    for _attempt in range(2):
+    for attempt in range(2):
         taken = db.session.execute(
             update(SeatPool)
             .where(SeatPool.program == program.code, SeatPool.seats_taken < program.seat_cap)
@@ -24,8 +24,10 @@ def take_seat(program: Program) -> bool:
         ).rowcount
         if taken:
             return True
-        if not _ensure_pool(program):
-            return False
+        if attempt == 0:
+            # The pool's first use: create it. Or another process created it after our UPDATE
+            # looked (four workers at once found that): either way, the UPDATE is tried once more.
+            _ensure_pool(program)
     return False
 
 
@@ -47,13 +49,12 @@ def seats_left(program: Program) -> int:
     return max(program.seat_cap - seats_taken(program), 0)
 
 
-def _ensure_pool(program: Program) -> bool:
-    """Create the program's pool row on first use; True if it was missing."""
+def _ensure_pool(program: Program) -> None:
+    """Create the program's pool row on first use."""
     if db.session.get(SeatPool, program.code) is not None:
-        return False
+        return
     try:
         with db.session.begin_nested():
             db.session.add(SeatPool(program=program.code, seats_taken=0))
     except IntegrityError:
         pass  # another process created it first
-    return True

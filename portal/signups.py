@@ -128,21 +128,23 @@ def create_signup(answers: SignupAnswers, hold: Hold | None = None, entered_by: 
         hold = Hold(SEAT_GUARD_HOLD, note, "seat guard") if note else None
     goes_to_activation = decision.outcome == Outcome.APPROVED and hold is None
     with outbox.held_from_queue() if goes_to_activation else nullcontext():
-        signup = _save_new_signup(answers, email, program, decision, hold, entered_by)
-    if signup.state == RequestState.APPROVED:
-        queue.enqueue_activation(signup.id)
+        signup, signup_id = _save_new_signup(answers, email, program, decision, hold, entered_by)
+    if goes_to_activation:  # approved (the id was kept: reading the committed row again costs a query)
+        queue.enqueue_activation(signup_id)
     return signup
 
 
 def _save_new_signup(answers: SignupAnswers, email: str, program: Program, decision: Decision, hold: Hold | None,
-                     entered_by: StaffUser | None) -> SignupRequest:
-    """Commit the new request. The unique index of open requests per mailbox finds a duplicate (no
-    query first: the insert is the check, also against a second sign-up at the same moment)."""
+                     entered_by: StaffUser | None) -> tuple[SignupRequest, int]:
+    """Commit the new request; it and its id. The unique index of open requests per mailbox finds a
+    duplicate (no query first: the insert is the check, also against a second sign-up at the same moment)."""
     for _attempt in range(5):
         signup = _build_signup(answers, email, program, decision, hold, entered_by)
         try:
+            db.session.flush()
+            signup_id = signup.id
             db.session.commit()
-            return signup
+            return signup, signup_id
         except IntegrityError:
             db.session.rollback()
             existing = open_request_for_email(program.code, email)
