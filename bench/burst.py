@@ -184,7 +184,7 @@ def activation_burst(context: Context, web_servers: int, workers: int, profile_w
         _check_exactly_once(context, database_url, signups)
     submit_seconds = max(result.seconds for result in submitted)
     return BurstResult(signups, signups / submit_seconds, max(result.p99_ms for result in submitted), seconds,
-                       round(3 * signups / workers), memory.result())
+                       round(signups / workers), memory.result())
 
 
 def _submit_burst(context: Context, servers: list[WebServer], forms: list[FilledForm], per_thread: int):
