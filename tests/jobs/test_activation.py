@@ -1,9 +1,12 @@
+import sqlalchemy
+
 from portal import seats
 from portal.activation import ActivationResult, activate_request
 from portal.extensions import db
-from portal.models import EmailStatus, OutboundEmail, RequestState
+from portal.models import EmailStatus, OutboundEmail, RequestState, SeatPool
 from portal.programs import current_program
 from tests.factories import make_signup
+from tests.jobs.workers import ON_POSTGRESQL
 from tests.smtp import text_body
 
 
@@ -112,3 +115,29 @@ def test_unreachable_smtp_server_is_temporary(app, app_context, smtp):
     assert type(result).__name__ == "Retry"
     db.session.refresh(signup.emails[0])
     assert "ConnectionRefusedError" in signup.emails[0].last_error
+
+
+@ON_POSTGRESQL
+def test_a_seat_pool_created_by_another_process_meanwhile_is_used_not_taken_for_full(app, app_context):
+    """Four workers on a new database (the scale-out benchmark): one's seat UPDATE found no pool row,
+    and another worker created the row before the first looked for it. The first must take a seat
+    then, not put the person on the waiting list with every seat free."""
+    program = current_program()
+    other_process = sqlalchemy.create_engine(db.engine.url.render_as_string(hide_password=False))
+    created = []
+
+    def create_the_pool_right_after_the_first_update(_conn, cursor, statement, *_args):
+        if statement.startswith("UPDATE seat_pools") and cursor.rowcount == 0 and not created:
+            with other_process.begin() as connection:
+                connection.execute(sqlalchemy.insert(SeatPool).values(program=program.code, seats_taken=0))
+            created.append(True)
+
+    sqlalchemy.event.listen(db.engine, "after_cursor_execute", create_the_pool_right_after_the_first_update)
+    try:
+        assert seats.take_seat(program)
+        db.session.commit()
+    finally:
+        sqlalchemy.event.remove(db.engine, "after_cursor_execute", create_the_pool_right_after_the_first_update)
+        other_process.dispose()
+    assert created == [True]
+    assert seats.seats_taken(program) == 1
