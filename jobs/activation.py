@@ -14,8 +14,10 @@ def activate_request(request_id: int) -> str:
             result = activation.activate_request(request_id)
         # The confirmation the sign-up left to this job, then what this activation committed: the
         # invitation, or a waiting person's whose seat it handed on.
-        confirmation = notifications.confirmation_left_to_activation(request_id)
-        for email_id in sorted({*committed, *([confirmation] if confirmation else [])}):
+        email_ids = set(committed)
+        if (confirmation := notifications.confirmation_left_to_activation(request_id)) is not None:
+            email_ids.add(confirmation)
+        for email_id in sorted(email_ids):
             delivered = notifications.deliver_email(email_id, max_attempts=MAX_ATTEMPTS)
             if delivered == DeliveryResult.RETRY:  # its own job tries again, on the usual schedule
                 queue.enqueue_email_retry(email_id, EMAIL_RETRY_INTERVALS[0])

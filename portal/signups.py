@@ -114,10 +114,10 @@ def create_signup(answers: SignupAnswers, hold: Hold | None = None, entered_by: 
 
     The row is committed before anything is enqueued: if Redis is down the sign-up still stands and
     the periodic sweep enqueues it later. An approved request's confirmation is sent by its
-    activation job, with the invitation; any other email goes to RQ on commit (portal.outbox). A request the rules
-    approve waits for staff instead when `hold` says so, or while the seat guard is on (a sign-up
-    staff enter for a customer is never taken for a script). `entered_by`: the staff member who
-    entered it for the customer, who gave them the attestation.
+    activation job, with the invitation; any other email goes to RQ on commit (portal.outbox). A
+    request the rules approve waits for staff instead when `hold` says so, or while the seat guard
+    is on (a sign-up staff enter for a customer is never taken for a script). `entered_by`: the staff
+    member who entered it for the customer, who gave them the attestation.
     Raises DuplicateSignup when the mailbox already has an open request.
     """
     program = current_program()

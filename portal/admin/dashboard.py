@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from flask import current_app
 from sqlalchemy import Select, case, func, literal, select
 
-from portal.admin.queries import visible_to
+from portal.admin.queries import activation_deadline, visible_to
 from portal.clock import local_date, program_timezone, start_of_local_day
 from portal.extensions import db
 from portal.models import PENDING_STATES, RequestState, SignupRequest, StaffUser, utcnow
@@ -153,7 +153,7 @@ def promise_shares(staff: StaffUser, now: datetime | None = None) -> list[Promis
     """The share invited within the promise, for each of PROMISE_WINDOWS_DAYS, in one query."""
     now = now or utcnow()
     promise_hours = current_app.config["ACTIVATION_SLA_HOURS"]
-    deadline = now - timedelta(hours=promise_hours)
+    deadline = activation_deadline(now)
     invited = SignupRequest.invited_at.is_not(None)
     came_due = invited | (SignupRequest.state.in_(PENDING_STATES) & (SignupRequest.created_at < deadline))
     kept = invited & (_hours_between(SignupRequest.created_at, SignupRequest.invited_at) <= promise_hours)

@@ -29,8 +29,14 @@ class LoginForm(PortalForm):
     password = PasswordField(_l("Password"), validators=[InputRequired(_l("Enter your password"))])
 
 
-def _choices(pairs) -> list[SelectChoice]:
+def choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+def end_not_before_start(end, start) -> None:
+    """A date range's check: its end may not come before its start."""
+    if end and start and end < start:
+        raise ValidationError(_l("The end date must be the same as or after the start date"))
 
 
 def _any(label):
@@ -55,17 +61,16 @@ class SearchForm(PortalForm):
 
     def __init__(self, *args, areas=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.state.choices = _choices(_any(_l("Any state")) + [(state.value, state.label) for state in RequestState])
-        self.language.choices = _choices(_any(_l("Any language")) + language_choices())
+        self.state.choices = choices(_any(_l("Any state")) + [(state.value, state.label) for state in RequestState])
+        self.language.choices = choices(_any(_l("Any language")) + languagechoices())
         program_areas = current_program().local_areas.values()
-        self.area.choices = _choices(_any(_l("Any area")) + [(area.code, area.name) for area in program_areas
+        self.area.choices = choices(_any(_l("Any area")) + [(area.code, area.name) for area in program_areas
                                                              if areas is None or area.code in areas])
-        self.entered_by.choices = _choices(_any(_l("Anyone")) + [
+        self.entered_by.choices = choices(_any(_l("Anyone")) + [
             (EnteredBy.APPLICANT.value, _l("The applicant")), (EnteredBy.STAFF.value, _l("Staff, for the customer"))])
 
     def validate_signed_up_to(self, field):
-        if field.data and self.signed_up_from.data and field.data < self.signed_up_from.data:
-            raise ValidationError(_l("The end date must be the same as or after the start date"))
+        end_not_before_start(field.data, self.signed_up_from.data)
 
     def filters(self) -> Filters:
         return Filters(state=self.state.data or None, language=self.language.data or None,
@@ -73,16 +78,12 @@ class SearchForm(PortalForm):
                        signed_up_to=self.signed_up_to.data,
                        entered_by=EnteredBy(self.entered_by.data) if self.entered_by.data else None)
 
-    @staticmethod
-    def no_filters() -> Filters:
-        return Filters()
-
     def any_filter(self) -> bool:
         return any(field.data for field in (self.state, self.language, self.area, self.signed_up_from,
                                             self.signed_up_to, self.entered_by))
 
 
-def language_choices():
+def languagechoices():
     """The languages by name (made in a request, so they are translated)."""
     return list(LANGUAGE_NAMES.items())
 
@@ -112,7 +113,7 @@ class DenyForm(NoteOptionalForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.reason.choices = _choices((code, STAFF_REASONS[code]) for code in current_program().staff_denial_reasons)
+        self.reason.choices = choices((code, STAFF_REASONS[code]) for code in current_program().staff_denial_reasons)
 
 
 class RemoveForm(ActionForm):
@@ -134,7 +135,7 @@ class LanguageForm(ActionForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.language.choices = _choices(language_choices())
+        self.language.choices = choices(languagechoices())
 
 
 class NoteForm(PortalForm):
@@ -143,7 +144,7 @@ class NoteForm(PortalForm):
 
 
 class SettleForm(NoteOptionalForm):
-    settlement = RadioField(_l("What do you know about this email?"), choices=_choices([
+    settlement = RadioField(_l("What do you know about this email?"), choices=choices([
         ("sent", _l("The person has it: mark it as sent")),
         ("again", _l("The person does not have it: send it again")),
     ]), validators=[InputRequired(_l("Choose what to do"))])

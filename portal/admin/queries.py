@@ -38,6 +38,7 @@ from portal.models import (
     utcnow,
 )
 from portal.programs import current_program
+from portal.signups import AWAITING_ANSWER
 
 
 def activation_deadline(now: datetime | None = None) -> datetime:
@@ -212,8 +213,6 @@ WORK_QUEUES = {queue.slug: queue for queue in [
 
 #: Waiting for the pipeline to take a seat and invite (needs review has a queue of its own).
 AWAITING_ACTIVATION = (RequestState.SUBMITTED, RequestState.APPROVED)
-#: Waiting for an answer, so the promise to the applicant runs.
-AWAITING_ANSWER = (RequestState.SUBMITTED, RequestState.NEEDS_REVIEW, RequestState.APPROVED)
 
 
 def work_queue_requests(slug: str) -> list[Select]:

@@ -2,10 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, EmailField, PasswordField, RadioField, SelectField, SelectMultipleField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.admin.forms import choices, end_not_before_start
 from portal.forms import PortalForm
 from portal.models import StaffRole
 from portal.programs import current_program
@@ -48,8 +48,8 @@ _email_field = EmailField(_l("Email address"), validators=[
     Length(max=254, message=_l("Enter at most 254 characters"))])
 
 
-class _RoleAndAreasForm(PortalForm):
-    role = RadioField(_l("Role"), choices=[SelectChoice(value, label) for value, label in ROLE_NAMES.items()],
+class RoleAndAreasForm(PortalForm):
+    role = RadioField(_l("Role"), choices=choices(ROLE_NAMES.items()),
                       validators=[InputRequired(_l("Choose a role"))])
     areas = SelectMultipleField(_l("Local areas"), description=_l("Help desk staff see and act on the requests of "
                                                                   "these areas only. Tick none for every area. "
@@ -59,37 +59,33 @@ class _RoleAndAreasForm(PortalForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.areas.choices = [SelectChoice(area.code, area.name) for area in current_program().local_areas.values()]
+        self.areas.choices = choices((area.code, area.name) for area in current_program().local_areas.values())
 
 
-class NewStaffForm(_RoleAndAreasForm):
+class NewStaffForm(RoleAndAreasForm):
     email = _email_field
     password = _new_password_field(_l("First password"), email_field="email")
 
 
-class RoleAndAreasForm(_RoleAndAreasForm):
-    pass
-
-
-class PasswordResetForm(PortalForm):
-    password = _new_password_field(_l("New password"))
+class _AccountPasswordForm(PortalForm):
+    """A new password for an existing account, whose address the password must not resemble."""
 
     def __init__(self, *args, account_email: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.account_email = account_email
 
 
-class OwnPasswordForm(PortalForm):
+class PasswordResetForm(_AccountPasswordForm):
+    password = _new_password_field(_l("New password"))
+
+
+class OwnPasswordForm(_AccountPasswordForm):
     current_password = PasswordField(_l("Your current password"),
                                      validators=[InputRequired(_l("Enter your current password"))])
     password = _new_password_field(_l("New password"))
     confirm_password = PasswordField(_l("The new password again"), validators=[
         InputRequired(_l("Enter the new password again")),
         EqualTo("password", message=_l("The two new passwords are not the same"))])
-
-    def __init__(self, *args, account_email: str = "", **kwargs):
-        super().__init__(*args, **kwargs)
-        self.account_email = account_email
 
 
 class ButtonForm(PortalForm):
@@ -109,13 +105,11 @@ class AuditFiltersForm(PortalForm):
 
     def __init__(self, *args, staff_choices=(), action_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.staff.choices = [SelectChoice(value, label) for value, label in [("", _l("Anyone")), *staff_choices]]
-        self.action.choices = [SelectChoice(value, label) for value, label in [("", _l("Any action")),
-                                                                                *action_choices]]
+        self.staff.choices = choices([("", _l("Anyone")), *staff_choices])
+        self.action.choices = choices([("", _l("Any action")), *action_choices])
 
     def validate_date_to(self, field):
-        if field.data and self.date_from.data and field.data < self.date_from.data:
-            raise ValidationError(_l("The end date must be the same as or after the start date"))
+        end_not_before_start(field.data, self.date_from.data)
 
     def any_filter(self) -> bool:
         return any(field.data for field in (self.staff, self.action, self.date_from, self.date_to))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from flask_babel import force_locale, format_date, format_datetime, gettext
+from flask_babel import force_locale, format_date, gettext
 from flask_babel import lazy_gettext as _l
 
 from portal.clock import program_today
@@ -189,11 +189,6 @@ def _email_entry(signup: SignupRequest, email: OutboundEmail) -> TimelineEntry:
         status = gettext("unknown: the worker stopped or the mail server never answered while sending")
     return TimelineEntry(email.sent_at or email.last_attempt_at or email.created_at, "email",
                          str(EMAIL_NAMES.get(email.kind, email.kind)), detail=f"{subject} — {status}", email=email)
-
-
-def format_moment(moment: datetime) -> str:
-    """A time as staff read it: the program's time zone, named."""
-    return format_datetime(moment, "long")
 
 
 @dataclass(frozen=True)

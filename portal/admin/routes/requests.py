@@ -25,7 +25,7 @@ from portal.admin.forms import (
     SettleForm,
 )
 from portal.admin.queries import request_for_staff
-from portal.admin.wording import EMAIL_NAMES, available_actions, situation, timeline
+from portal.admin.wording import available_actions, situation, timeline
 from portal.helpdesk import ActionRefused, timeline_version
 from portal.helpdesk.closing import reenrol_request, remove_license_by_staff, withdraw_request
 from portal.helpdesk.contact import LANGUAGE_NAMES, add_note, change_language, correct_email
@@ -86,10 +86,9 @@ def request_detail(reference_code: str):
     version = timeline_version(signup)
     return render_template(
         "admin/request.html", signup=signup, situation=situation(signup), timeline=timeline(signup),
-        actions=available_actions(signup), version=version, email_names=EMAIL_NAMES,
-        language_names=LANGUAGE_NAMES,
+        actions=available_actions(signup), version=version, language_names=LANGUAGE_NAMES,
         language_form=LanguageForm(formdata=None, version=version, language=signup.preferred_language),
-        note_form=NoteForm(formdata=None), settle_form=SettleForm(formdata=None, version=version),
+        settle_form=SettleForm(formdata=None, version=version),
     )
 
 

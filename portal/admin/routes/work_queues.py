@@ -7,6 +7,7 @@ from portal.admin import bp
 from portal.admin.forms import SearchForm
 from portal.admin.queries import (
     WORK_QUEUES,
+    Filters,
     exact_reference_code,
     list_count_limit,
     request_for_staff,
@@ -53,7 +54,7 @@ def work_queue(slug: str):
     if work_queue is None:
         abort(404)
     form = SearchForm(request.args, areas=current_user.limited_to_areas)
-    filters = form.filters() if form.validate() else form.no_filters()
+    filters = form.filters() if form.validate() else Filters()
     page = work_queue_page(work_queue, current_user, filters, request.args.get("after"))
     return render_template("admin/work_queue.html", work_queue=work_queue, page=page, form=form,
                            queues=WORK_QUEUES.values())
@@ -70,6 +71,6 @@ def search():
         code = exact_reference_code(term)
         if code and request_for_staff(code, current_user) is not None:
             return redirect(url_for("admin.request_detail", reference_code=code))
-    filters = form.filters() if valid else form.no_filters()
+    filters = form.filters() if valid else Filters()
     page = search_page(term, current_user, filters, request.args.get("after")) if valid else None
     return render_template("admin/search.html", form=form, page=page, term=term)
