@@ -9,10 +9,9 @@ import pytest
 from portal.audit import record_audit
 from portal.clock import local_date, start_of_local_day
 from portal.extensions import db
-from portal.models import AuditEvent, StaffRole, utcnow
+from portal.models import AuditEvent, utcnow
 from tests.factories import make_signup, make_staff, sign_in
 
-ADMIN = "admin@agency.example.gov"
 ROW_CODE = re.compile(r'<time datetime="[^"]+">.*?</time></th>\s*<td data-label="Who">([^<]*)</td>\s*'
                       r'<td data-label="Action">([^<]*)</td>', re.S)
 
@@ -25,14 +24,6 @@ def _event(action: str, staff, at, **fields) -> AuditEvent:
     event = record_audit(action, actor="staff" if staff else "purge-expired command", staff=staff, **fields)
     event.created_at = at
     return event
-
-
-@pytest.fixture
-def admin_client(app, client):
-    with app.app_context():
-        make_staff(ADMIN, StaffRole.ADMIN)
-    sign_in(client, ADMIN)
-    return client
 
 
 def test_help_desk_staff_get_403(app, client):

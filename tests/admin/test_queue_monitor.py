@@ -4,7 +4,6 @@ the CSRF token like every other form, and a relaxed Content-Security-Policy ther
 import pytest
 from rq.job import Job
 
-from portal.models import StaffRole
 from portal.queue import job_queue, redis_connection
 from tests.factories import make_staff, sign_in
 
@@ -26,14 +25,8 @@ def test_help_desk_staff_get_403(app, client, url):
     assert client.get(url).status_code == 403
 
 
-def _admin(app, client):
-    with app.app_context():
-        make_staff("admin@agency.example.gov", StaffRole.ADMIN)
-    sign_in(client, "admin@agency.example.gov")
-
-
+@pytest.mark.usefixtures("admin_client")
 def test_administrators_see_the_apps_queue(app, client):
-    _admin(app, client)
     with app.app_context():
         job_queue().enqueue("jobs.email.send_email", 12345, job_id="monitor-test-job")
     page = client.get("/admin/rq/")
@@ -43,8 +36,8 @@ def test_administrators_see_the_apps_queue(app, client):
     assert app.config["RQ_DASHBOARD_REDIS_URL"] == (app.config["REDIS_URL"],)
 
 
+@pytest.mark.usefixtures("admin_client")
 def test_its_posts_need_the_portals_csrf_token(app, client):
-    _admin(app, client)
     with app.app_context():
         job_queue().enqueue("jobs.email.send_email", 12345, job_id="monitor-test-job")
     client.get("/admin/rq/")
@@ -59,13 +52,13 @@ def test_its_posts_need_the_portals_csrf_token(app, client):
         assert not Job.exists("monitor-test-job", connection=redis_connection())
 
 
+@pytest.mark.usefixtures("admin_client")
 def test_requeue_all_acts_on_post_only(app, client):
-    _admin(app, client)
     assert client.get("/admin/rq/requeue/portal-test").status_code == 405
 
 
+@pytest.mark.usefixtures("admin_client")
 def test_relaxed_policy_only_under_admin_rq(app, client):
-    _admin(app, client)
     monitor = client.get("/admin/rq/").headers["Content-Security-Policy"]
     assert "script-src 'self' 'unsafe-inline'" in monitor and "frame-ancestors 'none'" in monitor
     for url in ("/admin/", "/admin/dashboard", "/en/"):

@@ -76,16 +76,22 @@ def _checking_pages(browser, language: str, name_prefix: str):
     assert not problems, "\n".join(f"{name}:\n  " + "\n  ".join(items) for name, items in problems.items())
 
 
+def _check_form_and_its_errors(page, check, url: str, name: str, submit: str = "main button[type=submit]") -> None:
+    """Check the form at `url` as `name`; send it empty and check the page of errors as `name`-errors."""
+    page.goto(url)
+    check(name)
+    page.locator(submit).click()
+    expect(page.locator("[data-error-summary]")).to_be_visible()
+    check(f"{name}-errors")
+
+
 @pytest.mark.parametrize("language", ["en", "es"])
 def test_public_pages_reflow_and_pass_axe(app, live_server, browser, run_jobs, language):
     with _checking_pages(browser, language, language) as (page, check):
         page.goto(f"{live_server}/{language}/")
         check("home")
-        page.goto(f"{live_server}/{language}/signup")
-        check("signup")
-        page.locator("button[type=submit]").click()
-        expect(page.locator("[data-error-summary]")).to_be_visible()
-        check("signup-errors")
+        _check_form_and_its_errors(page, check, f"{live_server}/{language}/signup", "signup",
+                                   submit="button[type=submit]")
 
         _sign_up(page, live_server, language, LONG_EMAIL)
         expect(page.locator("main")).to_contain_text(LONG_EMAIL)
@@ -97,11 +103,8 @@ def test_public_pages_reflow_and_pass_axe(app, live_server, browser, run_jobs, l
         expect(page.locator("main")).to_contain_text(LONG_EMAIL)
         check("already-signed-up")
 
-        page.goto(f"{live_server}/{language}/status")
-        check("status")
-        page.locator("button[type=submit]").click()
-        expect(page.locator("[data-error-summary]")).to_be_visible()
-        check("status-errors")
+        _check_form_and_its_errors(page, check, f"{live_server}/{language}/status", "status",
+                                   submit="button[type=submit]")
 
         run_jobs()  # the invitation
         page.goto(f"{live_server}/{language}/status")
@@ -177,11 +180,7 @@ def test_staff_pages_reflow_and_pass_axe(app, live_server, browser, tmp_path, la
         check("confirm-deny-errors")
         page.goto(f"{live_server}/admin/requests/{invited_code}/remove")
         check("confirm-remove")
-        page.goto(f"{live_server}/admin/signups/new")
-        check("staff-signup")
-        page.locator("main button[type=submit]").click()
-        expect(page.locator("[data-error-summary]")).to_be_visible()
-        check("staff-signup-errors")
+        _check_form_and_its_errors(page, check, f"{live_server}/admin/signups/new", "staff-signup")
         page.goto(f"{live_server}/admin/exports")
         check("exports")
         page.goto(f"{live_server}/admin/dev/mail")

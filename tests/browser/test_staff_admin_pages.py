@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from portal.audit import record_audit
 from portal.extensions import db
 from portal.models import StaffRole
-from tests.browser.test_every_page import LONG_EMAIL, STAFF_EMAIL, _checking_pages
+from tests.browser.test_every_page import LONG_EMAIL, STAFF_EMAIL, _check_form_and_its_errors, _checking_pages
 from tests.factories import STAFF_PASSWORD, make_invited_signup, make_signup, make_staff
 
 pytestmark = pytest.mark.browser
@@ -41,20 +41,12 @@ def test_dashboard_accounts_and_audit_pages_pass_axe(app, live_server, browser, 
         check("dashboard-table-open")
         page.goto(f"{live_server}/admin/staff")
         check("staff-accounts")
-        page.goto(f"{live_server}/admin/staff/new")
-        check("staff-new")
-        page.locator("main button[type=submit]").click()
-        expect(page.locator("[data-error-summary]")).to_be_visible()
-        check("staff-new-errors")
+        _check_form_and_its_errors(page, check, f"{live_server}/admin/staff/new", "staff-new")
         page.goto(f"{live_server}/admin/staff/{desk_id}")
         check("staff-account")
         page.goto(f"{live_server}/admin/staff/{desk_id}/password")
         check("staff-password-reset")
-        page.goto(f"{live_server}/admin/account/password")
-        check("own-password")
-        page.locator("main button[type=submit]").click()
-        expect(page.locator("[data-error-summary]")).to_be_visible()
-        check("own-password-errors")
+        _check_form_and_its_errors(page, check, f"{live_server}/admin/account/password", "own-password")
         page.goto(f"{live_server}/admin/audit")
         expect(page.locator("main table")).to_contain_text("email corrected")
         check("audit")
